@@ -1,0 +1,62 @@
+"""Customer-managed KMS keys with rotation, and the key policies the AWS services need."""
+
+from __future__ import annotations
+
+import json
+from typing import Sequence
+
+from constructs import Construct
+
+from .aws import resource_module
+
+KEY_DELETION_WINDOW_DAYS = 30
+
+
+class AccountContext(Construct):
+    """Account id, region and partition of the deploying credentials, as Terraform data sources."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.account_id = resource_module("data_aws_caller_identity").DataAwsCallerIdentity(self, "caller").account_id
+        self.region = resource_module("data_aws_region").DataAwsRegion(self, "region").region
+        self.partition = resource_module("data_aws_partition").DataAwsPartition(self, "partition").partition
+
+
+def service_key_policy(context: AccountContext, services: Sequence[str]) -> str:
+    """A key policy: the account administers the key; each named service may use it for encryption."""
+    statements: list[dict[str, object]] = [
+        {
+            "Sid": "AccountAdministersKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{context.partition}:iam::{context.account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    for service in services:
+        principal = f"{service}.{context.region}.amazonaws.com" if service == "logs" else f"{service}.amazonaws.com"
+        statements.append(
+            {
+                "Sid": f"{service.title().replace('.', '')}UsesKey",
+                "Effect": "Allow",
+                "Principal": {"Service": principal},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": context.account_id}},
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def encryption_key(
+    scope: Construct, construct_id: str, *, context: AccountContext, description: str, services: Sequence[str]
+) -> object:
+    """A rotating customer-managed key that the given services may use."""
+    return resource_module("kms_key").KmsKey(
+        scope,
+        construct_id,
+        description=description,
+        enable_key_rotation=True,
+        deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
+        policy=service_key_policy(context, services),
+    )

@@ -1,0 +1,139 @@
+"""Collect every problem with a construct's props, then fail once, before any resource exists.
+
+Errors read like ``web/tier: 'instance_count' must be between 2 and 100; got 1``:
+the construct path, the field, the rule and the value given. Values that are
+unresolved Terraform tokens are not judged, since their value is only known at
+apply time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import warnings
+import weakref
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import cdktf
+from constructs import Construct
+
+
+class InvalidPropsError(ValueError):
+    """Raised when a construct's props break one or more rules; lists every problem."""
+
+    def __init__(self, path: str, problems: Sequence["Problem"]) -> None:
+        self.path = path
+        self.problems = tuple(problems)
+        super().__init__("\n".join(f"{path}: {problem}" for problem in self.problems))
+
+
+class SecureDefaultWeakened(UserWarning):
+    """Warns that a prop turned off or loosened one of secure_web's secure defaults."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule: which field, what the rule is, and the value given."""
+
+    field: str
+    rule: str
+    value: object
+
+    def __str__(self) -> str:
+        return f"'{self.field}' {self.rule}; got {self.value!r}"
+
+
+def is_token(value: object) -> bool:
+    """True when the value is (or contains) an unresolved Terraform token."""
+    if isinstance(value, str):
+        return cdktf.Token.is_unresolved(value)
+    if isinstance(value, (list, tuple)):
+        return any(is_token(item) for item in value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return cdktf.Token.is_unresolved(value)
+    return False
+
+
+class Checks:
+    """Accumulates problems; ``raise_if_any`` raises one InvalidPropsError for all of them."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def fail(self, field: str, rule: str, value: object) -> None:
+        self.problems.append(Problem(field, rule, value))
+
+    def require(self, ok: bool, field: str, rule: str, value: object) -> bool:
+        if not ok and not is_token(value):
+            self.fail(field, rule, value)
+            return False
+        return True
+
+    def between(self, field: str, value: int, low: int, high: int) -> bool:
+        if is_token(value):
+            return True
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(field, "must be a whole number", value)
+            return False
+        return self.require(low <= value <= high, field, f"must be between {low} and {high}", value)
+
+    def matches(self, field: str, value: str, pattern: str, rule: str) -> bool:
+        if is_token(value):
+            return True
+        return self.require(isinstance(value, str) and re.fullmatch(pattern, value) is not None, field, rule, value)
+
+    def one_of(self, field: str, value: object, allowed: Iterable[object]) -> bool:
+        allowed = tuple(allowed)
+        return self.require(value in allowed, field, f"must be one of {', '.join(map(str, allowed))}", value)
+
+    def cidr(self, field: str, value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+        if is_token(value):
+            return None
+        try:
+            return ipaddress.ip_network(value, strict=True)
+        except (TypeError, ValueError):
+            self.fail(field, "must be a CIDR block with no host bits set, like 10.0.0.0/16", value)
+            return None
+
+    def raise_if_any(self, path: str) -> None:
+        if self.problems:
+            raise InvalidPropsError(path, self.problems)
+
+
+def construct_path(scope: Construct, construct_id: str) -> str:
+    """The path the construct will have, for error messages raised before it exists."""
+    parent = scope.node.path
+    return f"{parent}/{construct_id}" if parent else construct_id
+
+
+def announce_weakened(scope: Construct, field: str, given: object, default: object) -> None:
+    """Warn at synth that a secure default was overridden, and record it in the synthesized stack.
+
+    The record lands under the stack's ``//`` comment key (ignored by Terraform),
+    so the compliance report can list every weakened default from the JSON alone.
+    """
+    path = scope.node.path
+    warnings.warn(
+        f"{path}: override provided for '{field}' ({given!r}); the secure default was {default!r}",
+        SecureDefaultWeakened,
+        stacklevel=3,
+    )
+    stack = cdktf.TerraformStack.of(scope)
+    records = _weakened_records(stack)
+    records.append({"path": path, "field": field, "given": str(given), "default": str(default)})
+    stack.add_override("//.secure_web.weakened_defaults", list(records))
+
+
+_WEAKENED: "weakref.WeakKeyDictionary[cdktf.TerraformStack, list[dict[str, str]]]" = weakref.WeakKeyDictionary()
+
+
+def _weakened_records(stack: cdktf.TerraformStack) -> list[dict[str, str]]:
+    return _WEAKENED.setdefault(stack, [])
+
+
+def cidrs_overlap(blocks: Sequence[ipaddress.IPv4Network]) -> tuple[tuple[str, str], ...]:
+    """Pairs of blocks that overlap each other."""
+    return tuple(
+        (str(a), str(b)) for index, a in enumerate(blocks) for b in blocks[index + 1 :] if a.overlaps(b)
+    )
