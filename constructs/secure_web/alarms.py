@@ -1,0 +1,128 @@
+"""Alarm notifications and the fleet QPS alarms and dashboard.
+
+Fleet QPS is ALB ``RequestCount`` (namespace AWS/ApplicationELB, statistic Sum)
+divided by ``PERIOD`` in metric math; see docs/qps.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Mapping
+
+from constructs import Construct
+
+from .aws import blocks, resource_module
+from .kms import AccountContext, encryption_key
+from .qps import FLEET_QPS, HOST_QPS
+
+
+class AlarmTopic(Construct):
+    """A KMS-encrypted SNS topic that CloudWatch alarms publish to."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, tags: Mapping[str, str] | None = None) -> None:
+        super().__init__(scope, construct_id)
+        context = AccountContext(self, "account")
+        key = encryption_key(self, "key", context=context, description=f"{self.node.path} alarm notifications",
+                             services=["cloudwatch", "sns"])
+        topic = resource_module("sns_topic").SnsTopic(
+            self, "topic", name_prefix="secure-web-alarms-", kms_master_key_id=key.arn, tags=dict(tags or {})
+        )
+        self.topic_arn: str = topic.arn
+
+
+@dataclass(frozen=True, kw_only=True)
+class QpsAlarmSettings:
+    """Thresholds of the fleet QPS alarms."""
+
+    high_threshold: float
+    low_threshold: float
+    evaluation_periods: int
+    period_seconds: int
+
+
+def fleet_qps_metrics(load_balancer_arn_suffix: str, period_seconds: int) -> list[dict[str, object]]:
+    """Metric-math queries: m1 = RequestCount Sum, qps = m1 / PERIOD(m1)."""
+    return [
+        {
+            "id": "m1", "return_data": False,
+            "metric": {
+                "namespace": FLEET_QPS.namespace, "metric_name": FLEET_QPS.metric_name,
+                "dimensions": {FLEET_QPS.dimension_names[0]: load_balancer_arn_suffix},
+                "stat": FLEET_QPS.statistic, "period": period_seconds,
+            },
+        },
+        {"id": "qps", "expression": FLEET_QPS.expression, "label": "Fleet QPS", "return_data": True},
+    ]
+
+
+def fleet_qps_alarms(
+    scope: Construct, *, name: str, load_balancer_arn_suffix: str, settings: QpsAlarmSettings,
+    topic_arn: str | None,
+) -> tuple[object, object]:
+    """High and low QPS alarms; no data counts as fine for 'high' and as breaching for 'low'."""
+    actions = [topic_arn] if topic_arn else None
+    alarm = resource_module("cloudwatch_metric_alarm").CloudwatchMetricAlarm
+    common = dict(
+        evaluation_periods=settings.evaluation_periods, datapoints_to_alarm=settings.evaluation_periods,
+        metric_query=blocks(fleet_qps_metrics(load_balancer_arn_suffix, settings.period_seconds)),
+        alarm_actions=actions, ok_actions=actions,
+    )
+    high = alarm(
+        scope, "qps-high-alarm", alarm_name=f"{name} fleet QPS high", threshold=settings.high_threshold,
+        comparison_operator="GreaterThanThreshold", treat_missing_data="notBreaching",
+        alarm_description=f"Fleet QPS (RequestCount Sum / PERIOD) above {settings.high_threshold}", **common,
+    )
+    low = alarm(
+        scope, "qps-low-alarm", alarm_name=f"{name} fleet QPS low", threshold=settings.low_threshold,
+        comparison_operator="LessThanThreshold", treat_missing_data="breaching",
+        alarm_description=(f"Fleet QPS (RequestCount Sum / PERIOD) below {settings.low_threshold}; "
+                           "no data means no requests reached the load balancer"),
+        **common,
+    )
+    return high, low
+
+
+def dashboard_body(*, region: str, load_balancer_arn_suffix: str, target_group_arn_suffix: str, tier: str,
+                   period_seconds: int) -> str:
+    """CloudWatch dashboard: fleet QPS, per-host and tier QPS, latency, target health, 5xx."""
+    elb = FLEET_QPS.namespace
+    fleet = {
+        "type": "metric", "x": 0, "y": 0, "width": 12, "height": 6,
+        "properties": {
+            "title": "Fleet QPS (ALB RequestCount Sum / PERIOD)", "region": region, "view": "timeSeries",
+            "period": period_seconds, "stat": FLEET_QPS.statistic,
+            "metrics": [
+                [elb, FLEET_QPS.metric_name, "LoadBalancer", load_balancer_arn_suffix, {"id": "m1", "visible": False}],
+                [{"expression": FLEET_QPS.expression, "id": "qps", "label": "Fleet QPS"}],
+            ],
+        },
+    }
+    hosts = {
+        "type": "metric", "x": 12, "y": 0, "width": 12, "height": 6,
+        "properties": {
+            "title": f"Per-host QPS ({HOST_QPS.metric_name} Sum / PERIOD)", "region": region, "view": "timeSeries",
+            "period": period_seconds, "stat": HOST_QPS.statistic,
+            "metrics": [
+                [{"expression": (f"SEARCH('{{{HOST_QPS.namespace},InstanceId,Tier}} MetricName=\"{HOST_QPS.metric_name}\" "
+                                 f"Tier=\"{tier}\"', '{HOST_QPS.statistic}', {period_seconds}) / {period_seconds}"),
+                  "id": "hosts", "label": "QPS"}],
+                [HOST_QPS.namespace, HOST_QPS.metric_name, "Tier", tier, {"id": "t1", "visible": False}],
+                [{"expression": "t1 / PERIOD(t1)", "id": "tier", "label": f"{tier} tier QPS"}],
+            ],
+        },
+    }
+    health = {
+        "type": "metric", "x": 0, "y": 6, "width": 24, "height": 6,
+        "properties": {
+            "title": "Latency, errors and target health", "region": region, "view": "timeSeries",
+            "period": period_seconds,
+            "metrics": [
+                [elb, "TargetResponseTime", "LoadBalancer", load_balancer_arn_suffix, {"stat": "p99"}],
+                [elb, "HTTPCode_Target_5XX_Count", "LoadBalancer", load_balancer_arn_suffix, {"stat": "Sum"}],
+                [elb, "HealthyHostCount", "TargetGroup", target_group_arn_suffix, "LoadBalancer",
+                 load_balancer_arn_suffix, {"stat": "Minimum"}],
+            ],
+        },
+    }
+    return json.dumps({"widgets": [fleet, hosts, health]})

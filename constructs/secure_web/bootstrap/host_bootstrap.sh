@@ -1,0 +1,365 @@
+#!/bin/bash
+# secure_web MonitoredHost bootstrap (Debian 12), run once as EC2 user data.
+#
+# Leaves the host serving HTTPS (TLS 1.2/1.3 only) with nginx, nginx
+# stub_status and the Prometheus nginx exporter on loopback only, an nftables
+# default-drop firewall, and (on EC2) the CloudWatch and SSM agents.
+# Idempotent: a second run changes nothing. Any error stops nginx, so the load
+# balancer takes the host out of service, and exits non-zero, so cloud-init
+# reports the failure: never a half-configured host in service.
+#
+# secure_web.host_bootstrap.render_user_data() replaces the marker line below
+# with the parameters; run unrendered, the script stops at the checks after it.
+set -Eeuo pipefail
+
+# @@SECURE_WEB_PARAMETERS@@
+
+for parameter in ROLE HTTPS_PORT ALLOWED_HTTPS_CIDRS SSH_ALLOWED_CIDRS CLOUDWATCH_AGENT \
+    AGENT_CONFIG_PARAMETER AGENT_CONFIG_JSON PROMETHEUS_SCRAPE_CONFIG_PATH PROMETHEUS_SCRAPE_YAML; do
+    [[ -v $parameter ]] || { echo "not rendered: $parameter is not set" >&2; exit 2; }
+done
+
+readonly STATE_DIR=/etc/secure-web
+readonly TLS_DIR=$STATE_DIR/tls
+readonly TLS_KEY=$TLS_DIR/server.key
+readonly TLS_CERT=$TLS_DIR/server.crt
+readonly AGENT_CONFIG_PATH=$STATE_DIR/amazon-cloudwatch-agent.json
+readonly BOOTSTRAP_ENV=$STATE_DIR/bootstrap.env
+readonly WEB_ROOT=/var/www/secure-web
+readonly STUB_STATUS_LISTEN=127.0.0.1:8080
+readonly EXPORTER_LISTEN=127.0.0.1:9113
+readonly IMDS=http://169.254.169.254/latest
+readonly CLOUDWATCH_AGENT_CTL=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl
+readonly PACKAGES=(nginx nftables openssl prometheus-nginx-exporter curl ca-certificates)
+export DEBIAN_FRONTEND=noninteractive
+
+log() { echo "secure-web-bootstrap: $*"; }
+
+on_error() {
+    local status=$? line=$1 command=$2
+    log "FAILED with status $status at line $line: $command" >&2
+    systemctl stop nginx.service 2>/dev/null || true
+    exit "$status"
+}
+trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
+
+# install_if_changed MODE PATH: write stdin to PATH (owner root) only when the
+# content or mode differs; returns 0 when it wrote, 1 when PATH was up to date.
+install_if_changed() {
+    local mode=$1 path=$2 staged
+    staged=$(mktemp)
+    cat > "$staged"
+    if [[ -f $path ]] && cmp -s "$staged" "$path" \
+        && [[ $(stat -c '%a %U %G' "$path") == "${mode#0} root root" ]]; then
+        rm -f "$staged"
+        return 1
+    fi
+    install -D -m "$mode" -o root -g root "$staged" "$path"
+    rm -f "$staged"
+    log "wrote $path"
+}
+
+is_installed() {
+    [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]
+}
+
+install_missing_packages() {
+    local missing=() package
+    for package in "${PACKAGES[@]}"; do
+        is_installed "$package" || missing+=("$package")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    log "installing ${missing[*]}"
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+imds_token() {
+    curl -fsS --connect-timeout 1 --max-time 2 -X PUT "$IMDS/api/token" \
+        -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' 2>/dev/null
+}
+
+imds_get() {
+    curl -fsS --connect-timeout 1 --max-time 5 --retry 3 \
+        -H "X-aws-ec2-metadata-token: $1" "$IMDS/meta-data/$2"
+}
+
+# Outside AWS there is no IMDS: the host name stands in for the instance id.
+instance_id() {
+    local token
+    if token=$(imds_token); then
+        imds_get "$token" instance-id
+    else
+        uname -n
+    fi
+}
+
+nft_set() { local IFS=,; echo "{ $* }"; }
+
+# nft_source_rule PORT CIDR...: accept PORT from the IPv4 and IPv6 CIDRs given.
+nft_source_rule() {
+    local port=$1 cidr ipv4=() ipv6=()
+    shift
+    for cidr in "$@"; do
+        if [[ $cidr == *:* ]]; then ipv6+=("$cidr"); else ipv4+=("$cidr"); fi
+    done
+    ((${#ipv4[@]})) && echo "        tcp dport $port ip saddr $(nft_set "${ipv4[@]}") accept"
+    ((${#ipv6[@]})) && echo "        tcp dport $port ip6 saddr $(nft_set "${ipv6[@]}") accept"
+    return 0
+}
+
+nftables_conf() {
+    local https_cidrs ssh_cidrs
+    read -r -a https_cidrs <<< "$ALLOWED_HTTPS_CIDRS"
+    read -r -a ssh_cidrs <<< "$SSH_ALLOWED_CIDRS"
+    cat <<EOF
+#!/usr/sbin/nft -f
+# Written by the secure_web bootstrap ($ROLE): inbound HTTPS from the allowed
+# CIDRs only; on EC2 hosts are reached with SSM Session Manager, not SSH.
+flush ruleset
+
+table inet secure_web {
+    chain input {
+        type filter hook input priority filter; policy drop;
+        iif "lo" accept
+        ct state established,related accept
+        ct state invalid drop
+        ip protocol icmp icmp type { echo-request, destination-unreachable, time-exceeded, parameter-problem } limit rate 10/second accept
+        ip6 nexthdr icmpv6 icmpv6 type { echo-request, destination-unreachable, packet-too-big, time-exceeded, parameter-problem, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept
+$(nft_source_rule "$HTTPS_PORT" "${https_cidrs[@]}")
+$( ((${#ssh_cidrs[@]})) && nft_source_rule 22 "${ssh_cidrs[@]}")
+    }
+
+    chain forward {
+        type filter hook forward priority filter; policy drop;
+    }
+
+    chain output {
+        type filter hook output priority filter; policy accept;
+    }
+}
+EOF
+}
+
+configure_firewall() {
+    local staged
+    staged=$(mktemp)
+    nftables_conf > "$staged"
+    nft -c -f "$staged"
+    if install_if_changed 0755 /etc/nftables.conf < "$staged" \
+        || ! systemctl is-active --quiet nftables.service; then
+        systemctl restart nftables.service
+    fi
+    rm -f "$staged"
+    systemctl enable --quiet nftables.service
+}
+
+# A self-signed certificate: the load balancer does not validate backend certs.
+ensure_certificate() {
+    install -d -m 0755 -o root -g root "$TLS_DIR"
+    if [[ ! -s $TLS_KEY || ! -s $TLS_CERT ]]; then
+        log "generating the self-signed TLS certificate"
+        (umask 077 && openssl req -x509 -newkey rsa:3072 -sha256 -nodes -days 825 \
+            -subj "/CN=$(uname -n)" -keyout "$TLS_KEY" -out "$TLS_CERT" 2>/dev/null)
+    fi
+    chown root:root "$TLS_KEY" "$TLS_CERT"
+    chmod 0600 "$TLS_KEY"
+    chmod 0644 "$TLS_CERT"
+}
+
+nginx_conf() {
+    cat <<'EOF'
+# Written by the secure_web bootstrap.
+user www-data;
+worker_processes auto;
+pid /run/nginx.pid;
+error_log /var/log/nginx/error.log warn;
+include /etc/nginx/modules-enabled/*.conf;
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    sendfile on;
+    tcp_nopush on;
+    types_hash_max_size 2048;
+    server_tokens off;
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+
+    log_format secure_web_json escape=json
+        '{"time":"$time_iso8601","remote_addr":"$remote_addr",'
+        '"x_forwarded_for":"$http_x_forwarded_for","request_method":"$request_method",'
+        '"request_uri":"$request_uri","status":$status,"body_bytes_sent":$body_bytes_sent,'
+        '"request_time":$request_time,"ssl_protocol":"$ssl_protocol",'
+        '"user_agent":"$http_user_agent","host":"$host"}';
+    access_log /var/log/nginx/access.log secure_web_json;
+
+    include /etc/nginx/conf.d/*.conf;
+}
+EOF
+}
+
+nginx_site_conf() {
+    cat <<EOF
+# Written by the secure_web bootstrap ($ROLE): HTTPS only, TLS 1.2 and 1.3.
+server {
+    listen $HTTPS_PORT ssl default_server;
+    server_name _;
+
+    ssl_certificate $TLS_CERT;
+    ssl_certificate_key $TLS_KEY;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
+    ssl_prefer_server_ciphers off;
+    ssl_session_cache shared:secure_web_tls:10m;
+    ssl_session_tickets off;
+
+    add_header Strict-Transport-Security "max-age=63072000" always;
+    add_header X-Content-Type-Options nosniff always;
+    add_header X-Frame-Options DENY always;
+
+    root $WEB_ROOT;
+    index index.html;
+
+    location = /healthz {
+        access_log off;
+        default_type text/plain;
+        return 200 "ok\n";
+    }
+
+    location / {
+        try_files \$uri \$uri/ =404;
+    }
+}
+EOF
+}
+
+nginx_status_conf() {
+    cat <<EOF
+# Written by the secure_web bootstrap: scraped by prometheus-nginx-exporter.
+server {
+    listen $STUB_STATUS_LISTEN;
+    server_name _;
+    access_log off;
+
+    location = /stub_status {
+        stub_status;
+        allow 127.0.0.1;
+        deny all;
+    }
+
+    location / {
+        return 404;
+    }
+}
+EOF
+}
+
+configure_nginx() {
+    local changed=0
+    install -d -m 0755 -o root -g root "$WEB_ROOT"
+    printf '<!doctype html>\n<title>secure_web %s</title>\n<p>secure_web %s host</p>\n' "$ROLE" "$ROLE" \
+        | install_if_changed 0644 "$WEB_ROOT/index.html" || true
+    if [[ -e /etc/nginx/sites-enabled/default ]]; then
+        rm -f /etc/nginx/sites-enabled/default
+        changed=1
+    fi
+    nginx_conf | install_if_changed 0644 /etc/nginx/nginx.conf && changed=1
+    nginx_site_conf | install_if_changed 0644 /etc/nginx/conf.d/secure-web.conf && changed=1
+    nginx_status_conf | install_if_changed 0644 /etc/nginx/conf.d/secure-web-status.conf && changed=1
+    nginx -t -q
+    systemctl enable --quiet nginx.service
+    if ! systemctl is-active --quiet nginx.service; then
+        systemctl start nginx.service
+    elif ((changed)); then
+        systemctl reload nginx.service
+    fi
+}
+
+configure_exporter() {
+    printf 'ARGS="-nginx.scrape-uri=http://%s/stub_status -web.listen-address=%s"\n' \
+        "$STUB_STATUS_LISTEN" "$EXPORTER_LISTEN" \
+        | install_if_changed 0644 /etc/default/prometheus-nginx-exporter \
+        && systemctl restart prometheus-nginx-exporter.service
+    systemctl enable --quiet prometheus-nginx-exporter.service
+    systemctl is-active --quiet prometheus-nginx-exporter.service \
+        || systemctl start prometheus-nginx-exporter.service
+}
+
+write_agent_files() {
+    local id
+    id=$(instance_id)
+    printf '%s\n' "${AGENT_CONFIG_JSON//@INSTANCE_ID@/$id}" \
+        | install_if_changed 0640 "$AGENT_CONFIG_PATH" || true
+    printf '%s\n' "${PROMETHEUS_SCRAPE_YAML//@INSTANCE_ID@/$id}" \
+        | install_if_changed 0640 "$PROMETHEUS_SCRAPE_CONFIG_PATH" || true
+}
+
+# install_deb PACKAGE URL: download and install an agent .deb unless installed.
+install_deb() {
+    local package=$1 url=$2 deb
+    is_installed "$package" && return 0
+    deb=$(mktemp --suffix=.deb)
+    log "installing $package from $url"
+    curl -fsSL --retry 5 --max-time 300 -o "$deb" "$url"
+    dpkg -i "$deb"
+    rm -f "$deb"
+}
+
+install_aws_agents() {
+    local token region arch
+    token=$(imds_token)
+    region=$(imds_get "$token" placement/region)
+    arch=$(dpkg --print-architecture)
+    install_deb amazon-cloudwatch-agent \
+        "https://amazoncloudwatch-agent-$region.s3.$region.amazonaws.com/debian/$arch/latest/amazon-cloudwatch-agent.deb"
+    install_deb amazon-ssm-agent \
+        "https://s3.$region.amazonaws.com/amazon-ssm-$region/latest/debian_$arch/amazon-ssm-agent.deb"
+    "$CLOUDWATCH_AGENT_CTL" -a fetch-config -m ec2 -s -c "ssm:$AGENT_CONFIG_PARAMETER"
+    systemctl enable --quiet amazon-ssm-agent.service amazon-cloudwatch-agent.service
+    systemctl is-active --quiet amazon-ssm-agent.service || systemctl start amazon-ssm-agent.service
+}
+
+restart_on_failure() {
+    local unit changed=0
+    for unit in "$@"; do
+        printf '[Unit]\nStartLimitIntervalSec=300\nStartLimitBurst=10\n\n[Service]\nRestart=on-failure\nRestartSec=2s\n' \
+            | install_if_changed 0644 "/etc/systemd/system/$unit.d/10-secure-web-restart.conf" && changed=1
+    done
+    ((changed)) && systemctl daemon-reload
+    return 0
+}
+
+# What this host was configured with, for audits and the host test suite.
+write_bootstrap_env() {
+    local name
+    for name in ROLE HTTPS_PORT ALLOWED_HTTPS_CIDRS SSH_ALLOWED_CIDRS CLOUDWATCH_AGENT AGENT_CONFIG_PATH \
+        PROMETHEUS_SCRAPE_CONFIG_PATH TLS_KEY TLS_CERT STUB_STATUS_LISTEN EXPORTER_LISTEN; do
+        printf "%s='%s'\n" "$name" "${!name}"
+    done | install_if_changed 0644 "$BOOTSTRAP_ENV" || true
+}
+
+main() {
+    local services=(nftables.service nginx.service prometheus-nginx-exporter.service)
+    log "configuring role $ROLE, https port $HTTPS_PORT"
+    install -d -m 0755 -o root -g root "$STATE_DIR"
+    install_missing_packages
+    configure_firewall
+    ensure_certificate
+    if ((CLOUDWATCH_AGENT)); then
+        services+=(amazon-cloudwatch-agent.service amazon-ssm-agent.service)
+    fi
+    write_agent_files
+    if ((CLOUDWATCH_AGENT)); then
+        install_aws_agents
+    fi
+    restart_on_failure "${services[@]}"
+    configure_nginx
+    configure_exporter
+    write_bootstrap_env
+    log "done"
+}
+
+main "$@"

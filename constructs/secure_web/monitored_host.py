@@ -1,0 +1,266 @@
+"""MonitoredHost: hardened EC2 hosts with the CloudWatch agent, its configuration in SSM, and alarms."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import cdktf
+from constructs import Construct
+
+from .agent_config import AgentLogGroups, agent_config_json, prometheus_scrape_yaml
+from .aws import blocks, resource_module
+from .connections import Connections
+from .host_bootstrap import HostBootstrapParams, render_user_data
+from .kms import AccountContext, encryption_key
+from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS
+from .validation import Checks, announce_weakened, construct_path
+
+DEBIAN_AMI_OWNER = "136693071363"
+DEBIAN_12_AMI_NAME = "debian-12-amd64-*"
+HOST_ROLES = ("web", "app")
+AGENT_MANAGED_POLICIES = ("CloudWatchAgentServerPolicy", "AmazonSSMManagedInstanceCore")
+INSTANCE_TYPE_PATTERN = r"[a-z][a-z0-9-]*\d[a-z0-9-]*\.(nano|micro|small|medium|large|metal|\d{0,2}xlarge)"
+HOST_NAME_PATTERN = r"[a-z][a-z0-9-]{0,39}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitoredHostProps:
+    """Options for MonitoredHost."""
+
+    name: str
+    """Short name, a-z 0-9 '-'; names the SSM parameter ``AmazonCloudWatch-<name>`` and log groups. Required."""
+    vpc_id: str
+    """VPC the hosts' security group belongs to. Required."""
+    subnet_ids: tuple[str, ...]
+    """Private subnets to spread the hosts over, one per AZ. Required."""
+    allowed_https_cidrs: tuple[str, ...]
+    """Ranges the host firewall admits on ``https_port`` (the VPC, where the load balancer is). Required."""
+    role: str = "web"
+    """'web' (TLS site behind the load balancer) or 'app' (TLS service for the web tier). Default: 'web'."""
+    instance_count: int = 3
+    """Hosts kept running by the Auto Scaling group, 1 to 100. Default: 3."""
+    instance_type: str = "t3.small"
+    """EC2 instance type. Default: t3.small."""
+    https_port: int = 443
+    """Port the host serves TLS on. Default: 443."""
+    ami_id: str | None = None
+    """AMI to boot. Default: the newest official Debian 12 amd64 AMI (owner 136693071363)."""
+    root_volume_size_gb: int = 20
+    """Encrypted gp3 root volume size, 8 to 1024 GiB. Default: 20."""
+    log_retention_days: int = SECURE_LOG_RETENTION_DAYS
+    """Days the nginx and agent log groups are kept; below 365 warns. Default: 365."""
+    cloudwatch_agent_install: bool = True
+    """Install the CloudWatch and SSM agents at boot; only hosts outside AWS turn this off (warns). Default: True."""
+    ssh_allowed_cidrs: tuple[str, ...] = ()
+    """Ranges the host firewall admits on port 22; security groups never open 22. Non-empty warns. Default: none."""
+    target_group_arns: tuple[str, ...] = ()
+    """Load balancer target groups to register the hosts in (health checks then replace hosts). Default: none."""
+    alarm_topic_arn: str | None = None
+    """SNS topic for the host alarms. Default: alarms without notification."""
+    cpu_alarm_threshold_percent: int = 80
+    """Average CPU over 5 minutes that raises the CPU alarm, 1 to 100. Default: 80."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every resource and instance. Default: none."""
+
+
+def host_user_data(props: MonitoredHostProps) -> str:
+    """The exact script MonitoredHost passes as user data (before base64)."""
+    return render_user_data(
+        HostBootstrapParams(
+            role=props.role,
+            https_port=props.https_port,
+            allowed_https_cidrs=tuple(props.allowed_https_cidrs),
+            ssh_allowed_cidrs=tuple(props.ssh_allowed_cidrs),
+            cloudwatch_agent=props.cloudwatch_agent_install,
+            agent_config_parameter=agent_parameter_name(props.name),
+            agent_config_json=agent_config_json(log_groups=log_group_names(props.name)),
+            prometheus_scrape_yaml=prometheus_scrape_yaml(tier=props.name),
+        )
+    )
+
+
+def agent_parameter_name(name: str) -> str:
+    """SSM parameter holding the agent configuration; the agent's managed policy reads ``AmazonCloudWatch-*``."""
+    return f"AmazonCloudWatch-{name}"
+
+
+def log_group_names(name: str) -> AgentLogGroups:
+    """Where the agent ships the nginx logs and the Prometheus (QPS) records."""
+    return AgentLogGroups(
+        access=f"/secure-web/{name}/nginx/access",
+        error=f"/secure-web/{name}/nginx/error",
+        prometheus=f"/secure-web/{name}/prometheus",
+    )
+
+
+def check_props(props: MonitoredHostProps, checks: Checks) -> None:
+    """Adds every problem with ``props`` to ``checks``."""
+    checks.matches("name", props.name, HOST_NAME_PATTERN, "must be 1-40 characters of a-z, 0-9 and '-', starting with a letter")
+    checks.one_of("role", props.role, HOST_ROLES)
+    checks.between("instance_count", props.instance_count, 1, 100)
+    checks.matches("instance_type", props.instance_type, INSTANCE_TYPE_PATTERN, "must be an EC2 instance type like t3.small")
+    checks.between("https_port", props.https_port, 1, 65535)
+    checks.require(props.https_port not in (22, 80, 8080, 9113), "https_port",
+                   "must not be 22, 80, or the loopback-only 8080/9113", props.https_port)
+    checks.between("root_volume_size_gb", props.root_volume_size_gb, 8, 1024)
+    checks.one_of("log_retention_days", props.log_retention_days, CLOUDWATCH_RETENTION_DAYS)
+    checks.between("cpu_alarm_threshold_percent", props.cpu_alarm_threshold_percent, 1, 100)
+    checks.require(len(props.subnet_ids) >= 1, "subnet_ids", "must name at least one subnet", props.subnet_ids)
+    checks.require(len(props.allowed_https_cidrs) >= 1, "allowed_https_cidrs", "must name at least one range",
+                   props.allowed_https_cidrs)
+    for index, cidr in enumerate(props.allowed_https_cidrs):
+        network = checks.cidr(f"allowed_https_cidrs[{index}]", cidr)
+        if network is not None:
+            checks.require(network.prefixlen > 0, f"allowed_https_cidrs[{index}]",
+                           "must not admit the whole internet; hosts take traffic from the load balancer only", cidr)
+    for index, cidr in enumerate(props.ssh_allowed_cidrs):
+        network = checks.cidr(f"ssh_allowed_cidrs[{index}]", cidr)
+        if network is not None:
+            checks.require(network.prefixlen > 0, f"ssh_allowed_cidrs[{index}]", "must not open SSH to the world", cidr)
+
+
+class MonitoredHost(Construct):
+    """Hosts from one launch template in an Auto Scaling group, each running the CloudWatch agent.
+
+    Every host: IMDSv2 required, encrypted EBS, no public IP, detailed monitoring,
+    an instance profile with only CloudWatchAgentServerPolicy and
+    AmazonSSMManagedInstanceCore, the agent configuration from the SSM parameter
+    ``AmazonCloudWatch-<name>``, and user data rendered from
+    ``bootstrap/host_bootstrap.sh`` (nginx over TLS, nftables, the nginx exporter).
+    The security group starts with no ingress; callers open it with ``connections``.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: MonitoredHostProps) -> None:
+        checks = Checks()
+        check_props(props, checks)
+        checks.raise_if_any(construct_path(scope, construct_id))
+        super().__init__(scope, construct_id)
+        self.props = props
+        self._announce_weakened_defaults(props)
+        tags = {**props.tags, "secure-web:tier": props.name, "secure-web:role": props.role}
+        context = AccountContext(self, "account")
+
+        self.security_group = resource_module("security_group").SecurityGroup(
+            self, "security-group", name_prefix=f"secure-web-{props.name}-", vpc_id=props.vpc_id,
+            description=f"{props.role} hosts of {props.name}: ingress only from the tier in front",
+            tags={**tags, "Name": f"{self.node.path}"}, lifecycle={"create_before_destroy": True},
+        )
+        self.connections = Connections(self, self.security_group.id, default_port=props.https_port)
+        self.connections.allow_egress_to_cidr("0.0.0.0/0", 443, "AWS APIs (SSM, CloudWatch) and package mirrors over HTTPS via NAT")
+        self.connections.allow_egress_to_cidr("0.0.0.0/0", 80, "Debian package mirrors over HTTP (apt verifies signatures) via NAT")
+
+        self._log_groups(props, context, tags)
+        parameter = resource_module("ssm_parameter").SsmParameter(
+            self, "agent-config", name=agent_parameter_name(props.name), type="String", tier="Standard",
+            description=f"CloudWatch agent configuration for {self.node.path}",
+            value=agent_config_json(log_groups=log_group_names(props.name)), tags=tags,
+        )
+        profile = self._instance_profile(props, tags)
+        template = self._launch_template(props, profile.arn, tags)
+        group = resource_module("autoscaling_group").AutoscalingGroup(
+            self, "hosts", name_prefix=f"secure-web-{props.name}-", min_size=props.instance_count,
+            max_size=props.instance_count, desired_capacity=props.instance_count,
+            vpc_zone_identifier=list(props.subnet_ids),
+            launch_template={"id": template.id, "version": cdktf.Token.as_string(template.latest_version)},
+            target_group_arns=list(props.target_group_arns) or None,
+            health_check_type="ELB" if props.target_group_arns else "EC2", health_check_grace_period=600,
+            enabled_metrics=["GroupInServiceInstances", "GroupDesiredCapacity", "GroupTotalInstances"],
+            instance_refresh={"strategy": "Rolling", "preferences": {"min_healthy_percentage": 66}},
+            tag=blocks([{"key": key, "value": value, "propagate_at_launch": True} for key, value in sorted(tags.items())]),
+            depends_on=[parameter],
+        )
+        self.auto_scaling_group_name: str = group.name
+        self.launch_template_id: str = template.id
+        self.security_group_id: str = self.security_group.id
+        self.agent_config_parameter_name: str = parameter.name
+        self._alarms(props, group.name)
+
+    def _announce_weakened_defaults(self, props: MonitoredHostProps) -> None:
+        if not props.cloudwatch_agent_install:
+            announce_weakened(self, "cloudwatch_agent_install", False, True)
+        if props.ssh_allowed_cidrs:
+            announce_weakened(self, "ssh_allowed_cidrs", list(props.ssh_allowed_cidrs), [])
+        if props.log_retention_days < SECURE_LOG_RETENTION_DAYS:
+            announce_weakened(self, "log_retention_days", props.log_retention_days, SECURE_LOG_RETENTION_DAYS)
+
+    def _log_groups(self, props: MonitoredHostProps, context: AccountContext, tags: Mapping[str, str]) -> None:
+        key = encryption_key(self, "log-key", context=context, description=f"{self.node.path} logs", services=["logs"])
+        names = log_group_names(props.name)
+        for kind, name in (("access", names.access), ("error", names.error), ("prometheus", names.prometheus)):
+            resource_module("cloudwatch_log_group").CloudwatchLogGroup(
+                self, f"{kind}-logs", name=name, retention_in_days=props.log_retention_days, kms_key_id=key.arn,
+                tags=tags,
+            )
+
+    def _instance_profile(self, props: MonitoredHostProps, tags: Mapping[str, str]):
+        partition = resource_module("data_aws_partition").DataAwsPartition(self, "partition").partition
+        role = resource_module("iam_role").IamRole(
+            self, "role", name_prefix=f"secure-web-{props.name}-", tags=tags,
+            description=f"{self.node.path}: CloudWatch agent and SSM Session Manager only",
+            assume_role_policy=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                               "Principal": {"Service": "ec2.amazonaws.com"}}],
+            }),
+        )
+        for policy in AGENT_MANAGED_POLICIES:
+            resource_module("iam_role_policy_attachment").IamRolePolicyAttachment(
+                self, f"policy-{policy}", role=role.name, policy_arn=f"arn:{partition}:iam::aws:policy/{policy}"
+            )
+        self.role_name: str = role.name
+        return resource_module("iam_instance_profile").IamInstanceProfile(
+            self, "instance-profile", name_prefix=f"secure-web-{props.name}-", role=role.name, tags=tags
+        )
+
+    def _launch_template(self, props: MonitoredHostProps, profile_arn: str, tags: Mapping[str, str]):
+        image_id = props.ami_id or resource_module("data_aws_ami").DataAwsAmi(
+            self, "debian-12", most_recent=True, owners=[DEBIAN_AMI_OWNER],
+            filter=blocks([{"name": "name", "values": [DEBIAN_12_AMI_NAME]},
+                           {"name": "architecture", "values": ["x86_64"]},
+                           {"name": "virtualization-type", "values": ["hvm"]}]),
+        ).id
+        user_data = base64.b64encode(host_user_data(props).encode()).decode()
+        return resource_module("launch_template").LaunchTemplate(
+            self, "launch-template", name_prefix=f"secure-web-{props.name}-", image_id=image_id,
+            instance_type=props.instance_type, update_default_version=True,
+            iam_instance_profile={"arn": profile_arn},
+            metadata_options={"http_endpoint": "enabled", "http_tokens": "required",
+                              "http_put_response_hop_limit": 1, "instance_metadata_tags": "enabled"},
+            monitoring={"enabled": True},
+            ebs_optimized="true",
+            block_device_mappings=blocks([{"device_name": "/dev/xvda", "ebs": {
+                "volume_size": props.root_volume_size_gb, "volume_type": "gp3", "encrypted": "true",
+                "delete_on_termination": "true"}}]),
+            network_interfaces=blocks([{"associate_public_ip_address": "false", "delete_on_termination": "true",
+                                        "security_groups": [self.security_group.id]}]),
+            user_data=user_data,
+            tag_specifications=blocks([{"resource_type": kind, "tags": {**tags, "Name": self.node.path}}
+                                       for kind in ("instance", "volume")]),
+            tags=tags,
+        )
+
+    def _alarms(self, props: MonitoredHostProps, group_name: str) -> None:
+        actions = [props.alarm_topic_arn] if props.alarm_topic_arn else None
+        alarm = resource_module("cloudwatch_metric_alarm").CloudwatchMetricAlarm
+        dimensions = {"AutoScalingGroupName": group_name}
+        alarm(self, "cpu-alarm", alarm_name=f"{self.node.path} CPU high", namespace="AWS/EC2",
+              metric_name="CPUUtilization", dimensions=dimensions, statistic="Average", period=300,
+              evaluation_periods=1, threshold=props.cpu_alarm_threshold_percent,
+              comparison_operator="GreaterThanThreshold", treat_missing_data="missing",
+              alarm_description=f"Average CPU of {props.name} hosts above {props.cpu_alarm_threshold_percent}%",
+              alarm_actions=actions, ok_actions=actions)
+        alarm(self, "status-check-alarm", alarm_name=f"{self.node.path} status check failed", namespace="AWS/EC2",
+              metric_name="StatusCheckFailed", dimensions=dimensions, statistic="Maximum", period=60,
+              evaluation_periods=2, threshold=1, comparison_operator="GreaterThanOrEqualToThreshold",
+              treat_missing_data="breaching",
+              alarm_description=f"An instance or system status check of a {props.name} host failed",
+              alarm_actions=actions, ok_actions=actions)
+        alarm(self, "memory-alarm", alarm_name=f"{self.node.path} memory high", namespace="SecureWeb/Host",
+              metric_name="mem_used_percent", dimensions=dimensions, statistic="Maximum", period=300,
+              evaluation_periods=1, threshold=90, comparison_operator="GreaterThanThreshold",
+              treat_missing_data="breaching",
+              alarm_description=f"Memory use of a {props.name} host above 90% (missing data: the agent stopped)",
+              alarm_actions=actions, ok_actions=actions)

@@ -1,0 +1,227 @@
+"""A three-layer VPC: public subnets for the load balancer, private for hosts, isolated for the database."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import cdktf
+from constructs import Construct
+
+from .aws import blocks, resource_module
+from .kms import AccountContext, encryption_key
+from .validation import Checks, announce_weakened, construct_path
+
+DEFAULT_CIDR = "10.0.0.0/16"
+DEFAULT_AZ_COUNT = 3
+MAX_AZ_COUNT = 6
+SECURE_LOG_RETENTION_DAYS = 365
+CLOUDWATCH_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+VPC_PREFIX_RANGE = (16, 22)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkRef:
+    """The subnets a tier is placed in, from a Network or from an existing VPC."""
+
+    vpc_id: str
+    """VPC id. Required."""
+    vpc_cidr: str
+    """The VPC's IPv4 CIDR, used by host firewalls to admit load balancer traffic. Required."""
+    public_subnet_ids: tuple[str, ...]
+    """Subnets for the internet-facing load balancer only, one per AZ. Required."""
+    private_subnet_ids: tuple[str, ...]
+    """Subnets for hosts, with outbound access through NAT, one per AZ. Required."""
+    isolated_subnet_ids: tuple[str, ...]
+    """Subnets with no route to the internet, for the database, one per AZ. Required."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubnetPlan:
+    """CIDR blocks per layer, one per availability zone."""
+
+    public: tuple[str, ...]
+    private: tuple[str, ...]
+    isolated: tuple[str, ...]
+
+
+def plan_subnets(vpc_cidr: str, az_count: int) -> SubnetPlan:
+    """Split the VPC: private subnets take an eighth each; isolated and public share the last two eighths.
+
+    Works for a /16 to /22 VPC and 2 to 6 AZs; the blocks never overlap and all lie inside the VPC.
+    """
+    vpc = ipaddress.ip_network(vpc_cidr)
+    eighths = list(vpc.subnets(prefixlen_diff=3))
+    private = eighths[:az_count]
+    isolated = list(eighths[6].subnets(prefixlen_diff=3))[:az_count]
+    public = list(eighths[7].subnets(prefixlen_diff=3))[:az_count]
+    return SubnetPlan(
+        public=tuple(map(str, public)), private=tuple(map(str, private)), isolated=tuple(map(str, isolated))
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkProps:
+    """Options for Network."""
+
+    cidr_block: str = DEFAULT_CIDR
+    """The VPC's IPv4 CIDR, a /16 to /22. Default: 10.0.0.0/16."""
+    availability_zones: tuple[str, ...] = ()
+    """AZ names to use. Default: the first ``az_count`` AZs the region reports."""
+    az_count: int = DEFAULT_AZ_COUNT
+    """How many AZs when ``availability_zones`` is empty, 2 to 6. Default: 3."""
+    nat_gateway_per_az: bool = True
+    """One NAT gateway per AZ, so losing an AZ does not cut the others off. Default: True."""
+    flow_log_retention_days: int = SECURE_LOG_RETENTION_DAYS
+    """Days VPC flow logs are kept; below 365 warns. Default: 365."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every resource. Default: none."""
+
+
+def _check(props: NetworkProps, path: str) -> int:
+    checks = Checks()
+    vpc = checks.cidr("cidr_block", props.cidr_block)
+    if vpc is not None:
+        low, high = VPC_PREFIX_RANGE
+        checks.require(
+            vpc.version == 4 and low <= vpc.prefixlen <= high,
+            "cidr_block",
+            f"must be an IPv4 block from /{low} to /{high}",
+            props.cidr_block,
+        )
+    az_count = len(props.availability_zones) or props.az_count
+    if props.availability_zones:
+        checks.require(
+            len(set(props.availability_zones)) == len(props.availability_zones),
+            "availability_zones",
+            "must not repeat a zone",
+            props.availability_zones,
+        )
+        checks.between("availability_zones (count)", len(props.availability_zones), 2, MAX_AZ_COUNT)
+    else:
+        checks.between("az_count", props.az_count, 2, MAX_AZ_COUNT)
+    checks.one_of("flow_log_retention_days", props.flow_log_retention_days, CLOUDWATCH_RETENTION_DAYS)
+    checks.raise_if_any(path)
+    return az_count
+
+
+class Network(Construct):
+    """A VPC across 2+ AZs: public, private and isolated subnets, flow logs, and a closed default security group.
+
+    No subnet assigns public IPs on launch; only the load balancer gets public addresses.
+    Use ``ref`` to place tiers in it, or build a ``NetworkRef`` for an existing VPC instead.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: NetworkProps | None = None) -> None:
+        props = props or NetworkProps()
+        az_count = _check(props, construct_path(scope, construct_id))
+        super().__init__(scope, construct_id)
+        if props.flow_log_retention_days < SECURE_LOG_RETENTION_DAYS:
+            announce_weakened(self, "flow_log_retention_days", props.flow_log_retention_days, SECURE_LOG_RETENTION_DAYS)
+        tags = dict(props.tags)
+        plan = plan_subnets(props.cidr_block, az_count)
+        zones = self._zones(props, az_count)
+
+        vpc = resource_module("vpc").Vpc(
+            self, "vpc", cidr_block=props.cidr_block, enable_dns_hostnames=True, enable_dns_support=True,
+            tags={**tags, "Name": self.node.path},
+        )
+        resource_module("default_security_group").DefaultSecurityGroup(
+            self, "default-security-group", vpc_id=vpc.id, tags={**tags, "Name": f"{self.node.path} default (closed)"}
+        )
+        gateway = resource_module("internet_gateway").InternetGateway(self, "internet-gateway", vpc_id=vpc.id, tags=tags)
+
+        public_routes = self._route_table("public", vpc.id, tags)
+        resource_module("route").Route(
+            self, "public-default-route", route_table_id=public_routes.id, destination_cidr_block="0.0.0.0/0",
+            gateway_id=gateway.id,
+        )
+        isolated_routes = self._route_table("isolated", vpc.id, tags)
+        public, private, isolated, nat_ids = [], [], [], []
+        for index, zone in enumerate(zones):
+            public.append(self._subnet("public", index, vpc.id, plan.public[index], zone, public_routes.id, tags))
+            if props.nat_gateway_per_az or index == 0:
+                address = resource_module("eip").Eip(self, f"nat-address-{index}", domain="vpc", tags=tags)
+                nat = resource_module("nat_gateway").NatGateway(
+                    self, f"nat-{index}", allocation_id=address.id, subnet_id=public[-1].id, tags=tags,
+                    depends_on=[gateway],
+                )
+                nat_ids.append(nat.id)
+            private_routes = self._route_table(f"private-{index}", vpc.id, tags)
+            resource_module("route").Route(
+                self, f"private-default-route-{index}", route_table_id=private_routes.id,
+                destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat_ids[-1],
+            )
+            private.append(self._subnet("private", index, vpc.id, plan.private[index], zone, private_routes.id, tags))
+            isolated.append(self._subnet("isolated", index, vpc.id, plan.isolated[index], zone, isolated_routes.id, tags))
+
+        self._flow_logs(vpc.id, props.flow_log_retention_days, tags)
+        self.vpc_id: str = vpc.id
+        self.subnet_plan = plan
+        self.ref = NetworkRef(
+            vpc_id=vpc.id,
+            vpc_cidr=props.cidr_block,
+            public_subnet_ids=tuple(s.id for s in public),
+            private_subnet_ids=tuple(s.id for s in private),
+            isolated_subnet_ids=tuple(s.id for s in isolated),
+        )
+
+    def _zones(self, props: NetworkProps, az_count: int) -> list[str]:
+        if props.availability_zones:
+            return list(props.availability_zones)
+        available = resource_module("data_aws_availability_zones").DataAwsAvailabilityZones(
+            self, "zones", state="available", filter=blocks([{"name": "opt-in-status", "values": ["opt-in-not-required"]}])
+        )
+        return [cdktf.Fn.element(available.names, index) for index in range(az_count)]
+
+    def _route_table(self, name: str, vpc_id: str, tags: Mapping[str, str]):
+        return resource_module("route_table").RouteTable(
+            self, f"{name}-routes", vpc_id=vpc_id, tags={**tags, "Name": f"{self.node.path}/{name}"}
+        )
+
+    def _subnet(self, layer: str, index: int, vpc_id: str, cidr: str, zone: str, route_table_id: str, tags):
+        subnet = resource_module("subnet").Subnet(
+            self, f"{layer}-{index}", vpc_id=vpc_id, cidr_block=cidr, availability_zone=zone,
+            map_public_ip_on_launch=False, tags={**tags, "Name": f"{self.node.path}/{layer}-{index}", "Layer": layer},
+        )
+        resource_module("route_table_association").RouteTableAssociation(
+            self, f"{layer}-{index}-route-association", subnet_id=subnet.id, route_table_id=route_table_id
+        )
+        return subnet
+
+    def _flow_logs(self, vpc_id: str, retention_days: int, tags: Mapping[str, str]) -> None:
+        context = AccountContext(self, "account")
+        key = encryption_key(self, "flow-log-key", context=context, description=f"{self.node.path} flow logs",
+                             services=["logs"])
+        group = resource_module("cloudwatch_log_group").CloudwatchLogGroup(
+            self, "flow-log-group", name_prefix="/secure-web/vpc-flow-logs/", retention_in_days=retention_days,
+            kms_key_id=key.arn, tags=tags,
+        )
+        role = resource_module("iam_role").IamRole(
+            self, "flow-log-role", name_prefix="secure-web-flow-logs-", tags=tags,
+            assume_role_policy=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow", "Action": "sts:AssumeRole",
+                    "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                    "Condition": {"StringEquals": {"aws:SourceAccount": context.account_id}},
+                }],
+            }),
+        )
+        resource_module("iam_role_policy").IamRolePolicy(
+            self, "flow-log-delivery", role=role.id,
+            policy=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    "Resource": f"{group.arn}:*",
+                }],
+            }),
+        )
+        resource_module("flow_log").FlowLog(
+            self, "flow-log", vpc_id=vpc_id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
+            log_destination=group.arn, iam_role_arn=role.arn, max_aggregation_interval=60, tags=tags,
+        )

@@ -1,0 +1,277 @@
+"""SecureWebTier: an HTTPS load balancer in front of a web tier and a separate app tier, TLS end to end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from constructs import Construct
+
+from .alarms import QpsAlarmSettings, dashboard_body, fleet_qps_alarms
+from .aws import blocks, resource_module
+from .certificate import (CERTIFICATE_ARN_PATTERN, DOMAIN_PATTERN, DOMAIN_RULE, HOSTED_ZONE_PATTERN,
+                          CertificateProps, DnsValidatedCertificate)
+from .connections import Connections
+from .kms import AccountContext, encryption_key
+from .log_bucket import ACCESS_LOG_PREFIX, AccessLogBucket
+from .monitored_host import INSTANCE_TYPE_PATTERN, MonitoredHost, MonitoredHostProps
+from .naming import ALB_NAME_MAX, NAME_PREFIX_PATTERN, NAME_PREFIX_RULE, TARGET_GROUP_NAME_MAX, aws_name
+from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS, NetworkRef
+from .qps import FLEET_QPS
+from .validation import Checks, announce_weakened, construct_path, is_token
+from .web_acl import DEFAULT_MANAGED_RULE_GROUPS, ManagedWebAcl
+
+ALLOWED_SSL_POLICIES = (
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+)
+DESYNC_MODES = ("defensive", "strictest")
+HEALTH_CHECK_PATH = "/healthz"
+WORLD = ("0.0.0.0/0",)
+RESERVED_APP_PORTS = (22, 80, 443, 3306, 8080, 9113)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecureWebTierProps:
+    """Options for SecureWebTier. Give either ``domain_name`` + ``hosted_zone_id`` or ``certificate_arn``."""
+
+    network: NetworkRef
+    """Where to place the tier: load balancer in public subnets, hosts in private subnets. Required."""
+    name: str = "sweb"
+    """Prefix of AWS names, 1-20 characters a-z 0-9 '-'; hosts become '<name>-web' and '<name>-app'. Default: 'sweb'."""
+    domain_name: str | None = None
+    """Domain of the ACM certificate, validated by DNS in ``hosted_zone_id``. Default: none (then certificate_arn)."""
+    hosted_zone_id: str | None = None
+    """Route 53 zone id for the validation records. Default: none."""
+    certificate_arn: str | None = None
+    """An existing ACM certificate instead of a new one. Default: none."""
+    ssl_policy: str = ALLOWED_SSL_POLICIES[0]
+    """HTTPS listener policy, one of the TLS 1.3-capable ALLOWED_SSL_POLICIES. Default: ELBSecurityPolicy-TLS13-1-2-2021-06."""
+    instance_count: int = 3
+    """Web hosts, spread over the private subnets, 2 to 100. Default: 3."""
+    instance_type: str = "t3.small"
+    """Web host instance type. Default: t3.small."""
+    app_instance_count: int = 2
+    """App tier hosts, 2 to 100. Default: 2."""
+    app_instance_type: str = "t3.small"
+    """App host instance type. Default: t3.small."""
+    app_port: int = 8443
+    """TLS port the app tier serves on; only the web tier may reach it. Default: 8443."""
+    ami_id: str | None = None
+    """AMI for all hosts. Default: the newest official Debian 12 AMI."""
+    drop_invalid_header_fields: bool = True
+    """ALB drops headers that are not valid HTTP; False warns. Default: True."""
+    desync_mitigation_mode: str = "strictest"
+    """ALB HTTP desync mitigation, 'defensive' or 'strictest'; 'defensive' warns. Default: 'strictest'."""
+    enable_deletion_protection: bool = True
+    """ALB deletion protection; False warns. Default: True."""
+    access_log_retention_days: int = SECURE_LOG_RETENTION_DAYS
+    """Days ALB access logs stay in S3 and WAF/host logs in CloudWatch; below 365 warns. Default: 365."""
+    waf_managed_rule_groups: tuple[str, ...] = DEFAULT_MANAGED_RULE_GROUPS
+    """AWS managed WAF rule groups blocking on the ALB, at least one. Default: common, known bad inputs, IP reputation, SQLi."""
+    alarm_topic_arn: str | None = None
+    """SNS topic for QPS and host alarms. Default: alarms without notification."""
+    qps_high_threshold: float = 1000.0
+    """Fleet QPS above which the high alarm fires. Default: 1000."""
+    qps_low_threshold: float = 0.1
+    """Fleet QPS below which the low alarm fires (no traffic counts as low). Default: 0.1."""
+    qps_evaluation_periods: int = 5
+    """Consecutive 1-minute periods that must breach, 1 to 60. Default: 5."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every resource. Default: none."""
+
+
+def check_props(props: SecureWebTierProps, checks: Checks) -> None:
+    """Adds every problem with ``props`` to ``checks``."""
+    checks.matches("name", props.name, NAME_PREFIX_PATTERN, NAME_PREFIX_RULE)
+    has_domain = props.domain_name is not None or props.hosted_zone_id is not None
+    if props.certificate_arn is not None:
+        checks.require(not has_domain, "certificate_arn",
+                       "must not be combined with domain_name/hosted_zone_id (pick one certificate source)",
+                       props.certificate_arn)
+        checks.matches("certificate_arn", props.certificate_arn, CERTIFICATE_ARN_PATTERN,
+                       "must be an ACM certificate ARN")
+    else:
+        checks.require(props.domain_name is not None, "domain_name",
+                       "is required when certificate_arn is not given", props.domain_name)
+        checks.require(props.hosted_zone_id is not None, "hosted_zone_id",
+                       "is required when certificate_arn is not given", props.hosted_zone_id)
+        if props.domain_name is not None:
+            checks.matches("domain_name", props.domain_name, DOMAIN_PATTERN, DOMAIN_RULE)
+        if props.hosted_zone_id is not None:
+            checks.matches("hosted_zone_id", props.hosted_zone_id, HOSTED_ZONE_PATTERN,
+                           "must be a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ")
+    checks.one_of("ssl_policy", props.ssl_policy, ALLOWED_SSL_POLICIES)
+    checks.between("instance_count", props.instance_count, 2, 100)
+    checks.between("app_instance_count", props.app_instance_count, 2, 100)
+    for field_name in ("instance_type", "app_instance_type"):
+        checks.matches(field_name, getattr(props, field_name), INSTANCE_TYPE_PATTERN,
+                       "must be an EC2 instance type like t3.small")
+    if checks.between("app_port", props.app_port, 1024, 65535):
+        checks.require(props.app_port not in RESERVED_APP_PORTS, "app_port",
+                       f"must not be one of the reserved ports {RESERVED_APP_PORTS}", props.app_port)
+    checks.one_of("desync_mitigation_mode", props.desync_mitigation_mode, DESYNC_MODES)
+    checks.one_of("access_log_retention_days", props.access_log_retention_days, CLOUDWATCH_RETENTION_DAYS)
+    checks.require(len(props.waf_managed_rule_groups) >= 1, "waf_managed_rule_groups",
+                   "must name at least one AWS managed rule group", props.waf_managed_rule_groups)
+    checks.require(props.qps_low_threshold >= 0, "qps_low_threshold", "must not be negative", props.qps_low_threshold)
+    checks.require(props.qps_high_threshold > 0, "qps_high_threshold", "must be positive", props.qps_high_threshold)
+    checks.require(props.qps_low_threshold < props.qps_high_threshold, "qps_low_threshold",
+                   f"must be below qps_high_threshold ({props.qps_high_threshold})", props.qps_low_threshold)
+    checks.between("qps_evaluation_periods", props.qps_evaluation_periods, 1, 60)
+    _check_network(props.network, checks)
+
+
+def _check_network(network: NetworkRef, checks: Checks) -> None:
+    checks.cidr("network.vpc_cidr", network.vpc_cidr)
+    checks.require(len(network.public_subnet_ids) >= 2, "network.public_subnet_ids",
+                   "must name at least 2 subnets in different AZs (an ALB needs two)", network.public_subnet_ids)
+    checks.require(len(network.private_subnet_ids) >= 2, "network.private_subnet_ids",
+                   "must name at least 2 subnets so hosts span AZs", network.private_subnet_ids)
+    if not is_token(list(network.public_subnet_ids)):
+        shared = sorted(set(network.public_subnet_ids) & set(network.private_subnet_ids))
+        checks.require(not shared, "network.private_subnet_ids",
+                       "must not reuse public subnets: hosts never sit in the load balancer's subnets", shared)
+
+
+class SecureWebTier(Construct):
+    """Internet → ALB (80 redirects, 443 TLS 1.3 policy) → web hosts (HTTPS) → app hosts (TLS app port).
+
+    The load balancer drops invalid headers, mitigates desync, is deletion-protected,
+    logs to a private, encrypted, TLS-only bucket, and sits behind a WAF web ACL.
+    Security groups chain by reference: only the ALB group takes traffic from the world.
+    Connect a database with ``database.connections.allow_default_port_from(tier.app_connections, ...)``.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: SecureWebTierProps) -> None:
+        checks = Checks()
+        check_props(props, checks)
+        checks.raise_if_any(construct_path(scope, construct_id))
+        super().__init__(scope, construct_id)
+        self._announce_weakened_defaults(props)
+        tags = {**props.tags, "secure-web:tier": props.name}
+        network = props.network
+
+        certificate_arn = props.certificate_arn or DnsValidatedCertificate(
+            self, "certificate",
+            CertificateProps(domain_name=props.domain_name or "", hosted_zone_id=props.hosted_zone_id or ""),
+        ).certificate_arn
+
+        alb_group = resource_module("security_group").SecurityGroup(
+            self, "alb-security-group", name_prefix=f"{props.name}-alb-", vpc_id=network.vpc_id,
+            description=f"{self.node.path} load balancer: HTTP/HTTPS from the internet, HTTPS to web hosts",
+            tags={**tags, "Name": f"{self.node.path}/alb"}, lifecycle={"create_before_destroy": True},
+        )
+        self.alb_connections = Connections(self, alb_group.id, default_port=443)
+        for cidr in WORLD:
+            self.alb_connections.allow_from_cidr(cidr, 443, "HTTPS from the internet")
+            self.alb_connections.allow_from_cidr(cidr, 80, "HTTP from the internet, only redirected to HTTPS")
+
+        log_bucket = AccessLogBucket(self, "access-logs", retention_days=props.access_log_retention_days, tags=tags)
+        alb = resource_module("lb").Lb(
+            self, "alb", name=aws_name(props.name, "alb", self.node.path, ALB_NAME_MAX), internal=False,
+            load_balancer_type="application", ip_address_type="ipv4", security_groups=[alb_group.id],
+            subnets=list(network.public_subnet_ids), drop_invalid_header_fields=props.drop_invalid_header_fields,
+            desync_mitigation_mode=props.desync_mitigation_mode,
+            enable_deletion_protection=props.enable_deletion_protection, enable_http2=True,
+            enable_waf_fail_open=False, xff_header_processing_mode="append",
+            access_logs={"bucket": log_bucket.bucket_name, "prefix": ACCESS_LOG_PREFIX, "enabled": True},
+            tags=tags, depends_on=[log_bucket],
+        )
+        target_group = resource_module("lb_target_group").LbTargetGroup(
+            self, "web-targets", name=aws_name(props.name, "web", self.node.path, TARGET_GROUP_NAME_MAX),
+            port=443, protocol="HTTPS", protocol_version="HTTP1", target_type="instance", vpc_id=network.vpc_id,
+            deregistration_delay="30",
+            health_check={"enabled": True, "protocol": "HTTPS", "port": "traffic-port", "path": HEALTH_CHECK_PATH,
+                          "matcher": "200", "interval": 15, "timeout": 5, "healthy_threshold": 2,
+                          "unhealthy_threshold": 3},
+            tags=tags, lifecycle={"create_before_destroy": True},
+        )
+        listener = resource_module("lb_listener").LbListener
+        https = listener(
+            self, "https-listener", load_balancer_arn=alb.arn, port=443, protocol="HTTPS",
+            ssl_policy=props.ssl_policy, certificate_arn=certificate_arn,
+            default_action=blocks([{"type": "forward", "target_group_arn": target_group.arn}]), tags=tags,
+        )
+        listener(
+            self, "http-redirect-listener", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
+            default_action=blocks([{"type": "redirect",
+                                    "redirect": {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}}]),
+            tags=tags,
+        )
+
+        context = AccountContext(self, "account")
+        log_key = encryption_key(self, "waf-log-key", context=context, description=f"{self.node.path} WAF logs",
+                                 services=["logs"])
+        ManagedWebAcl(
+            self, "waf", name=aws_name(props.name, "waf", self.node.path, 64),
+            rule_groups=props.waf_managed_rule_groups, resource_arn=alb.arn,
+            log_retention_days=props.access_log_retention_days, log_key_arn=log_key.arn, tags=tags,
+        )
+
+        private_cidrs = (network.vpc_cidr,)
+        self.web_hosts = MonitoredHost(self, "web-hosts", MonitoredHostProps(
+            name=f"{props.name}-web", role="web", vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
+            allowed_https_cidrs=private_cidrs, instance_count=props.instance_count,
+            instance_type=props.instance_type, https_port=443, ami_id=props.ami_id,
+            log_retention_days=props.access_log_retention_days, target_group_arns=(target_group.arn,),
+            alarm_topic_arn=props.alarm_topic_arn, tags=props.tags,
+        ))
+        self.app_hosts = MonitoredHost(self, "app-hosts", MonitoredHostProps(
+            name=f"{props.name}-app", role="app", vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
+            allowed_https_cidrs=private_cidrs, instance_count=props.app_instance_count,
+            instance_type=props.app_instance_type, https_port=props.app_port, ami_id=props.ami_id,
+            log_retention_days=props.access_log_retention_days, alarm_topic_arn=props.alarm_topic_arn,
+            tags=props.tags,
+        ))
+        self.web_hosts.connections.allow_default_port_from(self.alb_connections, "HTTPS from the load balancer only")
+        self.app_hosts.connections.allow_default_port_from(
+            self.web_hosts.connections, f"App traffic (TLS on {props.app_port}) from the web tier only"
+        )
+        self.web_connections = self.web_hosts.connections
+        self.app_connections = self.app_hosts.connections
+
+        settings = QpsAlarmSettings(high_threshold=props.qps_high_threshold, low_threshold=props.qps_low_threshold,
+                                    evaluation_periods=props.qps_evaluation_periods,
+                                    period_seconds=FLEET_QPS.period_seconds)
+        high, low = fleet_qps_alarms(self, name=self.node.path, load_balancer_arn_suffix=alb.arn_suffix,
+                                     settings=settings, topic_arn=props.alarm_topic_arn)
+        dashboard = resource_module("cloudwatch_dashboard").CloudwatchDashboard(
+            self, "dashboard", dashboard_name=aws_name(props.name, "dashboard", self.node.path, 255),
+            dashboard_body=dashboard_body(region=context.region, load_balancer_arn_suffix=alb.arn_suffix,
+                                          target_group_arn_suffix=target_group.arn_suffix, tier=f"{props.name}-web",
+                                          period_seconds=FLEET_QPS.period_seconds),
+        )
+
+        self.load_balancer_arn: str = alb.arn
+        self.load_balancer_arn_suffix: str = alb.arn_suffix
+        self.dns_name: str = alb.dns_name
+        self.url: str = f"https://{props.domain_name}" if props.domain_name else f"https://{alb.dns_name}"
+        self.https_listener_arn: str = https.arn
+        self.target_group_arn: str = target_group.arn
+        self.certificate_arn: str = certificate_arn
+        self.security_group_id: str = alb_group.id
+        self.access_log_bucket: str = log_bucket.bucket_name
+        self.dashboard_name: str = dashboard.dashboard_name
+        self.qps_high_alarm_name: str = high.alarm_name
+        self.qps_low_alarm_name: str = low.alarm_name
+        if props.domain_name and props.hosted_zone_id:
+            resource_module("route53_record").Route53Record(
+                self, "alias", zone_id=props.hosted_zone_id, name=props.domain_name, type="A",
+                alias={"name": alb.dns_name, "zone_id": alb.zone_id, "evaluate_target_health": True},
+            )
+
+    def _announce_weakened_defaults(self, props: SecureWebTierProps) -> None:
+        if not props.drop_invalid_header_fields:
+            announce_weakened(self, "drop_invalid_header_fields", False, True)
+        if props.desync_mitigation_mode != "strictest":
+            announce_weakened(self, "desync_mitigation_mode", props.desync_mitigation_mode, "strictest")
+        if not props.enable_deletion_protection:
+            announce_weakened(self, "enable_deletion_protection", False, True)
+        if props.access_log_retention_days < SECURE_LOG_RETENTION_DAYS:
+            announce_weakened(self, "access_log_retention_days", props.access_log_retention_days,
+                              SECURE_LOG_RETENTION_DAYS)

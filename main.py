@@ -1,0 +1,140 @@
+#!/usr/bin/env python
+"""The reference stack: the classic secured, monitored web design with its three flaws fixed.
+
+Internet → ALB (HTTPS, WAF) → web tier (HTTPS) → app tier (TLS) → MySQL Multi-AZ DB cluster.
+Settings come from the environment (SECURE_WEB_<NAME>), then cdktf context
+(``cdktf.json`` → ``context``), then offline-safe defaults; nothing needs AWS
+credentials to synthesize.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "constructs"))
+
+import cdktf  # noqa: E402
+from constructs import Construct  # noqa: E402
+
+from secure_web import (  # noqa: E402
+    AlarmTopic, InvalidPropsError, Network, NetworkProps, ReplicatedMySQL, ReplicatedMySQLProps, SecureWebTier,
+    SecureWebTierProps,
+)
+from secure_web.aws import blocks, resource_module  # noqa: E402
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceSettings:
+    """What an operator sets per deployment; each has an offline-safe default."""
+
+    stack_name: str = "secure-web"
+    """Stack (and cdktf.out directory) name. Default: secure-web."""
+    region: str = "eu-west-1"
+    """AWS region. Default: eu-west-1."""
+    domain_name: str = "www.example.com"
+    """Site domain; the ACM certificate is validated in ``hosted_zone_id``. Default: www.example.com."""
+    hosted_zone_id: str = "Z00000000000EXAMPLE"
+    """Route 53 zone of ``domain_name``. Default: a placeholder id (synth only)."""
+    web_instance_count: int = 3
+    """Web hosts. Default: 3."""
+    app_instance_count: int = 2
+    """App hosts. Default: 2."""
+    instance_type: str = "t3.small"
+    """Web and app instance type. Default: t3.small."""
+    db_engine: str = "mysql"
+    """'mysql' (Multi-AZ DB cluster) or 'aurora-mysql'. Default: mysql."""
+    db_instance_class: str = ""
+    """DB instance class; empty means the engine's default. Default: empty."""
+    state_bucket: str = ""
+    """S3 bucket for shared state with native locking; empty keeps state local. Default: empty."""
+    state_key: str = "secure-web/terraform.tfstate"
+    """Object key of the state in ``state_bucket``. Default: secure-web/terraform.tfstate."""
+
+
+def read_settings(app: cdktf.App) -> ReferenceSettings:
+    """Environment ``SECURE_WEB_<FIELD>`` wins over context ``<field>``, which wins over the default."""
+    values: dict[str, object] = {}
+    for setting in dataclasses.fields(ReferenceSettings):
+        raw = os.environ.get(f"SECURE_WEB_{setting.name.upper()}")
+        if raw is None:
+            raw = app.node.try_get_context(setting.name)
+        if raw is None:
+            continue
+        values[setting.name] = int(raw) if setting.type == "int" else str(raw)
+    return ReferenceSettings(**values)
+
+
+class ReferenceStack(cdktf.TerraformStack):
+    """Network, alarm topic, SecureWebTier and ReplicatedMySQL, wired app → database on 3306 only."""
+
+    def __init__(self, scope: Construct, settings: ReferenceSettings) -> None:
+        super().__init__(scope, settings.stack_name)
+        resource_module("provider").AwsProvider(
+            self, "aws", region=settings.region,
+            default_tags=blocks([{"tags": {"project": "secure-web", "stack": settings.stack_name}}]),
+        )
+        if settings.state_bucket:
+            cdktf.S3Backend(self, bucket=settings.state_bucket, key=settings.state_key, region=settings.region,
+                            encrypt=True, use_lockfile=True)
+        network = Network(self, "network", NetworkProps())
+        alarms = AlarmTopic(self, "alarms")
+        tier = SecureWebTier(self, "web", SecureWebTierProps(
+            network=network.ref, domain_name=settings.domain_name, hosted_zone_id=settings.hosted_zone_id,
+            instance_count=settings.web_instance_count, instance_type=settings.instance_type,
+            app_instance_count=settings.app_instance_count, app_instance_type=settings.instance_type,
+            alarm_topic_arn=alarms.topic_arn,
+        ))
+        database = ReplicatedMySQL(self, "database", ReplicatedMySQLProps(
+            network=network.ref, engine=settings.db_engine, instance_class=settings.db_instance_class or None,
+        ))
+        database.connections.allow_default_port_from(tier.app_connections, "MySQL from the app tier only")
+
+        outputs = {
+            "alb_dns_name": tier.dns_name,
+            "url": tier.url,
+            "alb_arn": tier.load_balancer_arn,
+            "https_listener_arn": tier.https_listener_arn,
+            "target_group_arn": tier.target_group_arn,
+            "certificate_arn": tier.certificate_arn,
+            "access_log_bucket": tier.access_log_bucket,
+            "alb_security_group_id": tier.security_group_id,
+            "web_security_group_id": tier.web_hosts.security_group_id,
+            "app_security_group_id": tier.app_hosts.security_group_id,
+            "db_security_group_id": database.security_group_id,
+            "web_autoscaling_group": tier.web_hosts.auto_scaling_group_name,
+            "app_autoscaling_group": tier.app_hosts.auto_scaling_group_name,
+            "db_cluster_identifier": database.cluster_identifier,
+            "db_writer_endpoint": database.writer_endpoint,
+            "db_reader_endpoint": database.reader_endpoint,
+            "dashboard_name": tier.dashboard_name,
+            "qps_high_alarm": tier.qps_high_alarm_name,
+            "qps_low_alarm": tier.qps_low_alarm_name,
+            "alarm_topic_arn": alarms.topic_arn,
+        }
+        for name, value in outputs.items():
+            cdktf.TerraformOutput(self, name, value=value)
+
+
+def build_app(outdir: str | None = None, context: dict[str, object] | None = None) -> cdktf.App:
+    """The cdktf app holding the reference stack (not yet synthesized)."""
+    app = cdktf.App(outdir=outdir, context=context) if outdir else cdktf.App(context=context)
+    ReferenceStack(app, read_settings(app))
+    return app
+
+
+def main() -> int:
+    try:
+        app = build_app()
+    except (InvalidPropsError, ValueError) as error:
+        print(f"secure_web: the reference stack was not synthesized:\n{error}", file=sys.stderr)
+        return 2
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
