@@ -1,0 +1,191 @@
+"""SecureWebTier in the reference stack: HTTPS front door, TLS to the hosts, and the firewall chain."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from secure_web import ALLOWED_SSL_POLICIES
+
+WORLD = {"0.0.0.0/0", "::/0"}
+
+
+def ref(stack, resource_type: str, path_suffix: str, attribute: str) -> str:
+    return "${" + f"{stack.address_of(resource_type, path_suffix)}.{attribute}" + "}"
+
+
+def test_https_listener_uses_a_tls13_policy_and_the_validated_certificate(reference_stack):
+    listener = reference_stack.by_path("aws_lb_listener", "web/https-listener")
+    assert (listener["port"], listener["protocol"]) == (443, "HTTPS")
+    assert listener["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06" in ALLOWED_SSL_POLICIES
+    assert listener["certificate_arn"] == ref(reference_stack, "aws_acm_certificate_validation",
+                                              "web/certificate/validation", "certificate_arn")
+    assert listener["default_action"] == [
+        {"type": "forward", "target_group_arn": ref(reference_stack, "aws_lb_target_group", "web/web-targets", "arn")}
+    ]
+
+
+def test_port_80_only_redirects_to_https_with_301(reference_stack):
+    listener = reference_stack.by_path("aws_lb_listener", "web/http-redirect-listener")
+    assert (listener["port"], listener["protocol"]) == (80, "HTTP")
+    assert listener["default_action"] == [
+        {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}}
+    ]
+
+
+def test_certificate_is_validated_by_dns_records_in_the_zone(reference_stack):
+    certificate = reference_stack.by_path("aws_acm_certificate", "web/certificate/certificate")
+    assert (certificate["domain_name"], certificate["validation_method"]) == ("www.example.com", "DNS")
+    record = reference_stack.by_path("aws_route53_record", "web/certificate/validation-record")
+    assert record["zone_id"] == "Z00000000000EXAMPLE"
+    assert "domain_validation_options" in record["for_each"]
+    validation = reference_stack.by_path("aws_acm_certificate_validation", "web/certificate/validation")
+    assert "fqdn" in validation["validation_record_fqdns"]
+
+
+def test_target_group_and_its_health_checks_speak_https_to_the_hosts(reference_stack):
+    group = reference_stack.by_path("aws_lb_target_group", "web/web-targets")
+    assert (group["protocol"], group["port"]) == ("HTTPS", 443)
+    assert group["health_check"]["protocol"] == "HTTPS"
+    assert group["health_check"]["path"] == "/healthz"
+    assert len(group["name"]) <= 32
+
+
+def test_load_balancer_is_hardened(reference_stack):
+    alb = reference_stack.by_path("aws_lb", "web/alb")
+    assert alb["internal"] is False and alb["load_balancer_type"] == "application"
+    assert alb["drop_invalid_header_fields"] is True
+    assert alb["desync_mitigation_mode"] == "strictest"
+    assert alb["enable_deletion_protection"] is True
+    assert alb["access_logs"]["enabled"] is True
+    assert alb["access_logs"]["bucket"] == ref(reference_stack, "aws_s3_bucket", "web/access-logs/bucket", "id")
+    assert len(alb["name"]) <= 32
+    assert "public" in json.dumps(alb["subnets"])
+
+
+def test_access_log_bucket_is_private_encrypted_tls_only_and_expiring(reference_stack):
+    block = reference_stack.by_path("aws_s3_bucket_public_access_block", "web/access-logs/public-access-block")
+    assert all(block[key] is True for key in
+               ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    encryption = reference_stack.by_path("aws_s3_bucket_server_side_encryption_configuration",
+                                         "web/access-logs/encryption")
+    assert encryption["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "AES256"
+    policy = json.loads(reference_stack.by_path("aws_s3_bucket_policy", "web/access-logs/policy")["policy"])
+    deny = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+    assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    lifecycle = reference_stack.by_path("aws_s3_bucket_lifecycle_configuration", "web/access-logs/lifecycle")
+    assert lifecycle["rule"][0]["expiration"][0]["days"] == 365
+
+
+def test_waf_managed_rule_groups_guard_the_load_balancer(reference_stack):
+    acl = reference_stack.by_path("aws_wafv2_web_acl", "web/waf/web-acl")
+    groups = {rule["statement"]["managed_rule_group_statement"]["name"] for rule in acl["rule"]}
+    assert {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"} <= groups
+    association = reference_stack.by_path("aws_wafv2_web_acl_association", "web/waf/association")
+    assert association["resource_arn"] == ref(reference_stack, "aws_lb", "web/alb", "arn")
+
+
+def _group_refs(stack) -> dict[str, str]:
+    return {
+        "alb": ref(stack, "aws_security_group", "web/alb-security-group", "id"),
+        "web": ref(stack, "aws_security_group", "web/web-hosts/security-group", "id"),
+        "app": ref(stack, "aws_security_group", "web/app-hosts/security-group", "id"),
+        "db": ref(stack, "aws_security_group", "database/security-group", "id"),
+    }
+
+
+def _ingress(stack) -> set[tuple[str, str, int]]:
+    names = {value: key for key, value in _group_refs(stack).items()}
+    rules = set()
+    for rule in stack.resources("aws_vpc_security_group_ingress_rule").values():
+        assert rule["from_port"] == rule["to_port"] and rule["ip_protocol"] == "tcp"
+        source = rule.get("cidr_ipv4") or rule.get("cidr_ipv6") or names[rule["referenced_security_group_id"]]
+        rules.add((names[rule["security_group_id"]], source, rule["from_port"]))
+    return rules
+
+
+def test_security_groups_chain_by_reference_exactly(reference_stack):
+    assert _ingress(reference_stack) == {
+        ("alb", "0.0.0.0/0", 443),
+        ("alb", "0.0.0.0/0", 80),
+        ("web", "alb", 443),
+        ("app", "web", 8443),
+        ("db", "app", 3306),
+    }
+
+
+def test_only_the_load_balancer_takes_traffic_from_the_world_and_ssh_is_never_open(reference_stack):
+    for source_group, source, port in _ingress(reference_stack):
+        if source in WORLD:
+            assert source_group == "alb" and port in (80, 443)
+        assert port != 22
+
+
+def test_egress_is_limited_to_what_each_tier_needs(reference_stack):
+    names = {value: key for key, value in _group_refs(reference_stack).items()}
+    egress = set()
+    for rule in reference_stack.resources("aws_vpc_security_group_egress_rule").values():
+        target = rule.get("cidr_ipv4") or names[rule["referenced_security_group_id"]]
+        egress.add((names[rule["security_group_id"]], target, rule["from_port"]))
+    assert egress == {
+        ("alb", "web", 443),
+        ("web", "app", 8443),
+        ("app", "db", 3306),
+        ("web", "0.0.0.0/0", 443), ("web", "0.0.0.0/0", 80),
+        ("app", "0.0.0.0/0", 443), ("app", "0.0.0.0/0", 80),
+    }
+
+
+@pytest.mark.parametrize("resource_type", [
+    "aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule",
+])
+def test_every_group_and_rule_has_a_description(reference_stack, resource_type):
+    bodies = reference_stack.resources(resource_type)
+    assert bodies
+    assert all(len(body.get("description", "")) >= 10 for body in bodies.values())
+
+
+def test_web_and_app_tiers_are_separate_host_groups_and_the_database_is_elsewhere(reference_stack):
+    groups = reference_stack.resources("aws_autoscaling_group")
+    assert len(groups) == 2
+    web = reference_stack.by_path("aws_autoscaling_group", "web/web-hosts/hosts")
+    app = reference_stack.by_path("aws_autoscaling_group", "web/app-hosts/hosts")
+    assert web["desired_capacity"] == 3 and app["desired_capacity"] == 2
+    assert web["target_group_arns"] == [ref(reference_stack, "aws_lb_target_group", "web/web-targets", "arn")]
+    assert "target_group_arns" not in app
+    assert len(web["vpc_zone_identifier"]) == 3
+    assert all("private" in subnet for subnet in web["vpc_zone_identifier"])
+    cluster = reference_stack.by_path("aws_rds_cluster", "database/cluster")
+    assert all("isolated" in subnet for subnet in
+               reference_stack.by_path("aws_db_subnet_group", "database/subnets")["subnet_ids"])
+    assert cluster["vpc_security_group_ids"] == [_group_refs(reference_stack)["db"]]
+
+
+def test_fleet_qps_alarms_use_request_count_sum_over_period_and_notify_sns(reference_stack):
+    topic = ref(reference_stack, "aws_sns_topic", "alarms/topic", "arn")
+    for suffix, operator, missing in (("qps-high-alarm", "GreaterThanThreshold", "notBreaching"),
+                                      ("qps-low-alarm", "LessThanThreshold", "breaching")):
+        alarm = reference_stack.by_path("aws_cloudwatch_metric_alarm", f"web/{suffix}")
+        queries = {query["id"]: query for query in alarm["metric_query"]}
+        metric = queries["m1"]["metric"]
+        assert (metric["namespace"], metric["metric_name"], metric["stat"]) == (
+            "AWS/ApplicationELB", "RequestCount", "Sum")
+        assert metric["dimensions"] == {"LoadBalancer": ref(reference_stack, "aws_lb", "web/alb", "arn_suffix")}
+        assert queries["qps"]["expression"] == "m1 / PERIOD(m1)" and queries["qps"]["return_data"] is True
+        assert (alarm["comparison_operator"], alarm["treat_missing_data"]) == (operator, missing)
+        assert alarm["alarm_actions"] == [topic]
+
+
+def test_dashboard_shows_fleet_and_per_host_qps_with_the_documented_names(reference_stack):
+    body = json.loads(reference_stack.by_path("aws_cloudwatch_dashboard", "web/dashboard")["dashboard_body"])
+    text = json.dumps(body)
+    assert "RequestCount" in text and "m1 / PERIOD(m1)" in text
+    assert "SecureWeb/Nginx" in text and "nginx_http_requests_total" in text
+
+
+def test_reference_stack_emits_the_documented_outputs(reference_stack):
+    outputs = reference_stack.document["output"]
+    assert {"alb_dns_name", "url", "db_writer_endpoint", "db_reader_endpoint", "dashboard_name",
+            "alarm_topic_arn"} <= set(outputs)
+    assert outputs["url"]["value"] == "https://www.example.com"
