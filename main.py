@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "constructs"))
 
 import cdktf  # noqa: E402
+import jsii.errors  # noqa: E402
 from constructs import Construct  # noqa: E402
 
 from secure_web import (  # noqa: E402
@@ -55,16 +58,31 @@ class ReferenceSettings:
     """Object key of the state in ``state_bucket``. Default: secure-web/terraform.tfstate."""
 
 
+class SettingsError(ValueError):
+    """A setting from the environment or the cdktf context that cannot be parsed; names every such setting."""
+
+
 def read_settings(app: cdktf.App) -> ReferenceSettings:
     """Environment ``SECURE_WEB_<FIELD>`` wins over context ``<field>``, which wins over the default."""
     values: dict[str, object] = {}
+    problems: list[str] = []
     for setting in dataclasses.fields(ReferenceSettings):
-        raw = os.environ.get(f"SECURE_WEB_{setting.name.upper()}")
+        source = f"SECURE_WEB_{setting.name.upper()}"
+        raw = os.environ.get(source)
         if raw is None:
+            source = f"context '{setting.name}'"
             raw = app.node.try_get_context(setting.name)
         if raw is None:
             continue
-        values[setting.name] = int(raw) if setting.type == "int" else str(raw)
+        if setting.type != "int":
+            values[setting.name] = str(raw)
+            continue
+        try:
+            values[setting.name] = int(str(raw).strip())
+        except ValueError:
+            problems.append(f"{source} must be a whole number; got {raw!r}")
+    if problems:
+        raise SettingsError("\n".join(problems))
     return ReferenceSettings(**values)
 
 
@@ -126,13 +144,39 @@ def build_app(outdir: str | None = None, context: dict[str, object] | None = Non
     return app
 
 
+def publish(staging: Path, outdir: Path) -> None:
+    """Move a finished synth into ``outdir`` file by file, manifest last; other files there (.terraform, plans) stay."""
+    manifest = staging / "manifest.json"
+    for source in sorted(staging.rglob("*")):
+        if source.is_file() and source != manifest:
+            target = outdir / source.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+    os.replace(manifest, outdir / "manifest.json")
+
+
 def main() -> int:
+    """Synthesize into a staging directory and publish only a complete result, so bad input leaves outdir as it was.
+
+    The output directory is ``CDKTF_OUTDIR`` (set by cdktf-cli) or ``cdktf.out``.
+    """
+    outdir = Path(os.environ.get("CDKTF_OUTDIR") or "cdktf.out")
+    outdir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".synth-", dir=outdir))
     try:
-        app = build_app()
-    except (InvalidPropsError, ValueError) as error:
-        print(f"secure_web: the reference stack was not synthesized:\n{error}", file=sys.stderr)
-        return 2
-    app.synth()
+        try:
+            app = build_app(outdir=str(staging))
+        except (InvalidPropsError, ValueError) as error:
+            print(f"secure_web: the reference stack was not synthesized:\n{error}", file=sys.stderr)
+            return 2
+        try:
+            app.synth()
+        except jsii.errors.JSIIError as error:
+            print(f"secure_web: synthesis failed; {outdir} was left as it was:\n{error}", file=sys.stderr)
+            return 1
+        publish(staging, outdir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return 0
 
 

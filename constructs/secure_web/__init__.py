@@ -10,12 +10,13 @@ from .certificate import CertificateProps, DnsValidatedCertificate
 from .monitored_host import MonitoredHost, MonitoredHostProps, host_user_data
 from .network import Network, NetworkProps, NetworkRef, plan_subnets
 from .replicated_mysql import ReplicatedMySQL, ReplicatedMySQLProps
-from .secure_web_tier import ALLOWED_SSL_POLICIES, SecureWebTier, SecureWebTierProps
+from .secure_web_tier import ALLOWED_SSL_POLICIES, AlbIngressRule, SecureWebTier, SecureWebTierProps
 from .validation import InvalidPropsError, SecureDefaultWeakened
 
 __all__ = [
     "ALLOWED_SSL_POLICIES",
     "AlarmTopic",
+    "AlbIngressRule",
     "CertificateProps",
     "DnsValidatedCertificate",
     "InvalidPropsError",

@@ -15,12 +15,16 @@ from constructs import Construct
 from .aws import blocks, resource_module
 from .kms import AccountContext, encryption_key
 from .qps import FLEET_QPS, HOST_QPS
+from .validation import Checks, construct_path
 
 
 class AlarmTopic(Construct):
     """A KMS-encrypted SNS topic that CloudWatch alarms publish to."""
 
     def __init__(self, scope: Construct, construct_id: str, *, tags: Mapping[str, str] | None = None) -> None:
+        checks = Checks()
+        checks.tags("tags", tags or {})
+        checks.raise_if_any(construct_path(scope, construct_id))
         super().__init__(scope, construct_id)
         context = AccountContext(self, "account")
         key = encryption_key(self, "key", context=context, description=f"{self.node.path} alarm notifications",

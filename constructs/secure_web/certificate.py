@@ -8,10 +8,13 @@ import cdktf
 from constructs import Construct
 
 from .aws import resource_module
+from .validation import Checks, construct_path
 
 DOMAIN_PATTERN = r"(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
 DOMAIN_RULE = "must be a lower-case DNS name like app.example.com"
 HOSTED_ZONE_PATTERN = r"Z[A-Z0-9]{1,31}"
+HOSTED_ZONE_RULE = "must be a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ"
+KEY_ALGORITHMS = ("RSA_2048", "EC_prime256v1", "EC_secp384r1")
 CERTIFICATE_ARN_PATTERN = r"arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}"
 
 
@@ -27,6 +30,13 @@ class CertificateProps:
     """ACM key algorithm (RSA_2048, EC_prime256v1, EC_secp384r1). Default: RSA_2048."""
 
 
+def check_props(props: CertificateProps, checks: Checks) -> None:
+    """Adds every problem with ``props`` to ``checks``."""
+    checks.matches("domain_name", props.domain_name, DOMAIN_PATTERN, DOMAIN_RULE)
+    checks.matches("hosted_zone_id", props.hosted_zone_id, HOSTED_ZONE_PATTERN, HOSTED_ZONE_RULE)
+    checks.one_of("key_algorithm", props.key_algorithm, KEY_ALGORITHMS)
+
+
 class DnsValidatedCertificate(Construct):
     """``aws_acm_certificate`` + one validation record per domain + ``aws_acm_certificate_validation``.
 
@@ -35,6 +45,9 @@ class DnsValidatedCertificate(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: CertificateProps) -> None:
+        checks = Checks()
+        check_props(props, checks)
+        checks.raise_if_any(construct_path(scope, construct_id))
         super().__init__(scope, construct_id)
         certificate = resource_module("acm_certificate").AcmCertificate(
             self, "certificate", domain_name=props.domain_name, validation_method="DNS",

@@ -16,14 +16,17 @@ from .connections import Connections
 from .host_bootstrap import HostBootstrapParams, render_user_data
 from .kms import AccountContext, encryption_key
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS
-from .validation import Checks, announce_weakened, construct_path
+from .validation import (AMI_ID_PATTERN, SNS_TOPIC_ARN_PATTERN, SUBNET_ID_PATTERN, TARGET_GROUP_ARN_PATTERN,
+                         VPC_ID_PATTERN, Checks, announce_weakened, construct_path)
 
 DEBIAN_AMI_OWNER = "136693071363"
 DEBIAN_12_AMI_NAME = "debian-12-amd64-*"
 HOST_ROLES = ("web", "app")
 AGENT_MANAGED_POLICIES = ("CloudWatchAgentServerPolicy", "AmazonSSMManagedInstanceCore")
 INSTANCE_TYPE_PATTERN = r"[a-z][a-z0-9-]*\d[a-z0-9-]*\.(nano|micro|small|medium|large|metal|\d{0,2}xlarge)"
-HOST_NAME_PATTERN = r"[a-z][a-z0-9-]{0,39}"
+# IAM role name_prefix allows 38 characters: "secure-web-" + name + "-".
+HOST_NAME_PATTERN = r"[a-z][a-z0-9-]{0,25}"
+HOST_NAME_RULE = "must be 1-26 characters of a-z, 0-9 and '-', starting with a letter (IAM role prefix limit)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,7 +34,7 @@ class MonitoredHostProps:
     """Options for MonitoredHost."""
 
     name: str
-    """Short name, a-z 0-9 '-'; names the SSM parameter ``AmazonCloudWatch-<name>`` and log groups. Required."""
+    """Short name, 1-26 characters a-z 0-9 '-'; names the SSM parameter ``AmazonCloudWatch-<name>`` and log groups. Required."""
     vpc_id: str
     """VPC the hosts' security group belongs to. Required."""
     subnet_ids: tuple[str, ...]
@@ -63,7 +66,7 @@ class MonitoredHostProps:
     cpu_alarm_threshold_percent: int = 80
     """Average CPU over 5 minutes that raises the CPU alarm, 1 to 100. Default: 80."""
     tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags for every resource and instance. Default: none."""
+    """Tags for every resource and instance, per AWS tag rules; no 'aws:' or 'secure-web:' keys. Default: none."""
 
 
 def host_user_data(props: MonitoredHostProps) -> str:
@@ -98,7 +101,17 @@ def log_group_names(name: str) -> AgentLogGroups:
 
 def check_props(props: MonitoredHostProps, checks: Checks) -> None:
     """Adds every problem with ``props`` to ``checks``."""
-    checks.matches("name", props.name, HOST_NAME_PATTERN, "must be 1-40 characters of a-z, 0-9 and '-', starting with a letter")
+    checks.matches("name", props.name, HOST_NAME_PATTERN, HOST_NAME_RULE)
+    checks.matches("vpc_id", props.vpc_id, VPC_ID_PATTERN, "must be a VPC id like vpc-0123456789abcdef0")
+    checks.ids("subnet_ids", props.subnet_ids, SUBNET_ID_PATTERN, "must be a subnet id like subnet-0123456789abcdef0")
+    if props.ami_id is not None:
+        checks.matches("ami_id", props.ami_id, AMI_ID_PATTERN, "must be an AMI id like ami-0123456789abcdef0")
+    checks.ids("target_group_arns", props.target_group_arns, TARGET_GROUP_ARN_PATTERN,
+               "must be an ELBv2 target group ARN")
+    if props.alarm_topic_arn is not None:
+        checks.matches("alarm_topic_arn", props.alarm_topic_arn, SNS_TOPIC_ARN_PATTERN, "must be an SNS topic ARN")
+    checks.boolean("cloudwatch_agent_install", props.cloudwatch_agent_install)
+    checks.tags("tags", props.tags)
     checks.one_of("role", props.role, HOST_ROLES)
     checks.between("instance_count", props.instance_count, 1, 100)
     checks.matches("instance_type", props.instance_type, INSTANCE_TYPE_PATTERN, "must be an EC2 instance type like t3.small")

@@ -8,7 +8,8 @@ import re
 ALB_NAME_MAX = 32
 TARGET_GROUP_NAME_MAX = 32
 NAME_PREFIX_PATTERN = r"[a-z][a-z0-9-]{0,19}"
-NAME_PREFIX_RULE = "must be 1-20 characters of a-z, 0-9 and '-', starting with a letter"
+NAME_PREFIX_RULE = ("must be 1-20 characters of a-z, 0-9 and '-', starting with a letter "
+                    "(so '<name>-alb-<hash>' fits the 32-character load balancer name limit)")
 
 
 def short_hash(text: str, length: int = 6) -> str:

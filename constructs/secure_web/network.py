@@ -12,7 +12,7 @@ from constructs import Construct
 
 from .aws import blocks, resource_module
 from .kms import AccountContext, encryption_key
-from .validation import Checks, announce_weakened, construct_path
+from .validation import SUBNET_ID_PATTERN, VPC_ID_PATTERN, Checks, announce_weakened, construct_path
 
 DEFAULT_CIDR = "10.0.0.0/16"
 DEFAULT_AZ_COUNT = 3
@@ -20,6 +20,7 @@ MAX_AZ_COUNT = 6
 SECURE_LOG_RETENTION_DAYS = 365
 CLOUDWATCH_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 VPC_PREFIX_RANGE = (16, 22)
+AZ_NAME_PATTERN = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,11 +74,11 @@ class NetworkProps:
     az_count: int = DEFAULT_AZ_COUNT
     """How many AZs when ``availability_zones`` is empty, 2 to 6. Default: 3."""
     nat_gateway_per_az: bool = True
-    """One NAT gateway per AZ, so losing an AZ does not cut the others off. Default: True."""
+    """One NAT gateway per AZ, so losing an AZ does not cut the others off; False warns. Default: True."""
     flow_log_retention_days: int = SECURE_LOG_RETENTION_DAYS
     """Days VPC flow logs are kept; below 365 warns. Default: 365."""
     tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags for every resource. Default: none."""
+    """Tags for every resource, per AWS tag rules; no 'aws:' or 'secure-web:' keys. Default: none."""
 
 
 def _check(props: NetworkProps, path: str) -> int:
@@ -102,9 +103,25 @@ def _check(props: NetworkProps, path: str) -> int:
         checks.between("availability_zones (count)", len(props.availability_zones), 2, MAX_AZ_COUNT)
     else:
         checks.between("az_count", props.az_count, 2, MAX_AZ_COUNT)
+    for index, zone in enumerate(props.availability_zones):
+        checks.matches(f"availability_zones[{index}]", zone, AZ_NAME_PATTERN, "must be an AZ name like eu-west-1a")
+    checks.boolean("nat_gateway_per_az", props.nat_gateway_per_az)
     checks.one_of("flow_log_retention_days", props.flow_log_retention_days, CLOUDWATCH_RETENTION_DAYS)
+    checks.tags("tags", props.tags)
     checks.raise_if_any(path)
     return az_count
+
+
+def check_network_ref(network: NetworkRef, checks: Checks) -> None:
+    """Adds every problem with a NetworkRef's ids and VPC CIDR (fields named ``network.*``); tokens are not judged."""
+    checks.matches("network.vpc_id", network.vpc_id, VPC_ID_PATTERN, "must be a VPC id like vpc-0123456789abcdef0")
+    vpc = checks.cidr("network.vpc_cidr", network.vpc_cidr)
+    if vpc is not None:
+        checks.require(vpc.version == 4 and 16 <= vpc.prefixlen <= 28, "network.vpc_cidr",
+                       "must be an IPv4 block from /16 to /28 (the VPC sizes AWS allows)", network.vpc_cidr)
+    for layer in ("public", "private", "isolated"):
+        checks.ids(f"network.{layer}_subnet_ids", getattr(network, f"{layer}_subnet_ids"), SUBNET_ID_PATTERN,
+                   "must be a subnet id like subnet-0123456789abcdef0")
 
 
 class Network(Construct):
@@ -120,6 +137,8 @@ class Network(Construct):
         super().__init__(scope, construct_id)
         if props.flow_log_retention_days < SECURE_LOG_RETENTION_DAYS:
             announce_weakened(self, "flow_log_retention_days", props.flow_log_retention_days, SECURE_LOG_RETENTION_DAYS)
+        if not props.nat_gateway_per_az:
+            announce_weakened(self, "nat_gateway_per_az", False, True)
         tags = dict(props.tags)
         plan = plan_subnets(props.cidr_block, az_count)
         zones = self._zones(props, az_count)

@@ -17,7 +17,7 @@ from .aws import blocks, resource_module
 from .connections import Connections
 from .kms import AccountContext, encryption_key
 from .naming import short_hash
-from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS, NetworkRef
+from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS, NetworkRef, check_network_ref
 from .validation import Checks, announce_weakened, construct_path, is_token
 
 MYSQL_PORT = 3306
@@ -32,7 +32,8 @@ DEFAULT_VERSIONS = {"mysql": "8.0.40", "aurora-mysql": "8.0.mysql_aurora.3.08.0"
 MULTI_AZ_CLUSTER_CLASS_PATTERN = r"db\.(m5d|m6gd|m6id|r5d|r6gd|r6id|c6gd)\.(large|\d{0,2}xlarge)"
 AURORA_CLASS_PATTERN = r"db\.(r5|r6g|r6i|r7g|r7i|r8g|t3|t4g|x2g)\.(medium|large|\d{0,2}xlarge)"
 EXPORTED_LOGS = ("error", "slowquery")
-IDENTIFIER_PATTERN = r"[a-z][a-z0-9-]{0,29}"
+# IAM role name_prefix allows 38 characters: name + "-monitoring-".
+IDENTIFIER_PATTERN = r"[a-z][a-z0-9-]{0,25}"
 DATABASE_NAME_PATTERN = r"[A-Za-z][A-Za-z0-9_]{0,63}"
 USERNAME_PATTERN = r"[A-Za-z][A-Za-z0-9_]{0,15}"
 BACKUP_RETENTION_RANGE = (7, 35)
@@ -46,7 +47,7 @@ class ReplicatedMySQLProps:
     network: NetworkRef
     """The database goes into ``network.isolated_subnet_ids`` (no route to the internet). Required."""
     name: str = "sweb-db"
-    """Cluster identifier prefix, 1-30 characters a-z 0-9 '-'. Default: 'sweb-db'."""
+    """Cluster identifier prefix, 1-26 characters a-z 0-9 '-'. Default: 'sweb-db'."""
     engine: str = "mysql"
     """'mysql' (Multi-AZ DB cluster, writer + 2 readable standbys) or 'aurora-mysql'. Default: 'mysql'."""
     engine_version: str | None = None
@@ -70,7 +71,7 @@ class ReplicatedMySQLProps:
     log_retention_days: int = SECURE_LOG_RETENTION_DAYS
     """Days the exported error and slow-query logs are kept; below 365 warns. Default: 365."""
     tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags for every resource. Default: none."""
+    """Tags for every resource, per AWS tag rules; no 'aws:' or 'secure-web:' keys. Default: none."""
 
 
 def resolved_engine_version(props: ReplicatedMySQLProps) -> str:
@@ -91,7 +92,8 @@ def parameter_group_family(props: ReplicatedMySQLProps) -> str:
 
 def check_props(props: ReplicatedMySQLProps, checks: Checks) -> None:
     """Adds every problem with ``props`` to ``checks``."""
-    checks.matches("name", props.name, IDENTIFIER_PATTERN, "must be 1-30 characters of a-z, 0-9 and '-', starting with a letter")
+    checks.matches("name", props.name, IDENTIFIER_PATTERN,
+                   "must be 1-26 characters of a-z, 0-9 and '-', starting with a letter (IAM role prefix limit)")
     if checks.one_of("engine", props.engine, ENGINES):
         if props.engine_version is not None:
             checks.one_of("engine_version", props.engine_version, SUPPORTED_VERSIONS[props.engine])
@@ -108,6 +110,9 @@ def check_props(props: ReplicatedMySQLProps, checks: Checks) -> None:
     checks.between("backup_retention_days", props.backup_retention_days, *BACKUP_RETENTION_RANGE)
     checks.one_of("monitoring_interval_seconds", props.monitoring_interval_seconds, MONITORING_INTERVALS)
     checks.one_of("log_retention_days", props.log_retention_days, CLOUDWATCH_RETENTION_DAYS)
+    checks.boolean("deletion_protection", props.deletion_protection)
+    checks.tags("tags", props.tags)
+    check_network_ref(props.network, checks)
     subnets = props.network.isolated_subnet_ids
     checks.require(len(subnets) >= (3 if props.engine == "mysql" else 2), "network.isolated_subnet_ids",
                    "must name a subnet in each of 3 AZs for a Multi-AZ DB cluster (2 for Aurora)", subnets)
@@ -115,6 +120,9 @@ def check_props(props: ReplicatedMySQLProps, checks: Checks) -> None:
         public = sorted(set(subnets) & set(props.network.public_subnet_ids))
         checks.require(not public, "network.isolated_subnet_ids",
                        "must not include public subnets: the database is never reachable from the internet", public)
+        routed = sorted(set(subnets) & set(props.network.private_subnet_ids))
+        checks.require(not routed, "network.isolated_subnet_ids",
+                       "must not include private subnets: the database subnets have no route to the internet", routed)
 
 
 class ReplicatedMySQL(Construct):
@@ -177,7 +185,7 @@ class ReplicatedMySQL(Construct):
             preferred_backup_window="02:00-03:00", preferred_maintenance_window="sun:03:30-sun:04:30",
             copy_tags_to_snapshot=True, deletion_protection=props.deletion_protection, skip_final_snapshot=False,
             final_snapshot_identifier=f"{identifier}-final", enabled_cloudwatch_logs_exports=list(EXPORTED_LOGS),
-            iam_database_authentication_enabled=is_aurora,
+            iam_database_authentication_enabled=True,
             apply_immediately=False, tags=tags, **cluster_options,
         )
         if is_aurora:

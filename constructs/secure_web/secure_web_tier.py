@@ -10,15 +10,16 @@ from constructs import Construct
 from .alarms import QpsAlarmSettings, dashboard_body, fleet_qps_alarms
 from .aws import blocks, resource_module
 from .certificate import (CERTIFICATE_ARN_PATTERN, DOMAIN_PATTERN, DOMAIN_RULE, HOSTED_ZONE_PATTERN,
-                          CertificateProps, DnsValidatedCertificate)
+                          HOSTED_ZONE_RULE, CertificateProps, DnsValidatedCertificate)
 from .connections import Connections
 from .kms import AccountContext, encryption_key
 from .log_bucket import ACCESS_LOG_PREFIX, AccessLogBucket
 from .monitored_host import INSTANCE_TYPE_PATTERN, MonitoredHost, MonitoredHostProps
 from .naming import ALB_NAME_MAX, NAME_PREFIX_PATTERN, NAME_PREFIX_RULE, TARGET_GROUP_NAME_MAX, aws_name
-from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS, NetworkRef
+from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS, NetworkRef, check_network_ref
 from .qps import FLEET_QPS
-from .validation import Checks, announce_weakened, construct_path, is_token
+from .validation import (AMI_ID_PATTERN, SNS_TOPIC_ARN_PATTERN, Checks, announce_weakened, construct_path,
+                         is_token)
 from .web_acl import DEFAULT_MANAGED_RULE_GROUPS, ManagedWebAcl
 
 ALLOWED_SSL_POLICIES = (
@@ -33,6 +34,23 @@ DESYNC_MODES = ("defensive", "strictest")
 HEALTH_CHECK_PATH = "/healthz"
 WORLD = ("0.0.0.0/0",)
 RESERVED_APP_PORTS = (22, 80, 443, 3306, 8080, 9113)
+WORLD_OPEN_PORTS = (80, 443)
+NEVER_OPEN_PORTS = (22, 3306)
+WEAKER_SSL_POLICIES = ("ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",)
+WAF_RULE_GROUP_PATTERN = r"AWSManagedRules[A-Za-z0-9]{1,100}"
+RULE_DESCRIPTION_PATTERN = r"[A-Za-z0-9. _\-:/()#,@\[\]+=&;{}!$*]{1,255}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlbIngressRule:
+    """One extra TCP ingress rule on the load balancer's security group."""
+
+    port: int
+    """TCP port, 1 to 65535; only 80 and 443 may be open to the world, 22, 3306 and the app port never. Required."""
+    cidr: str
+    """Source range, IPv4 or IPv6 CIDR. Required."""
+    description: str
+    """Why the rule exists, 1-255 characters of the security group description alphabet. Required."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +68,7 @@ class SecureWebTierProps:
     certificate_arn: str | None = None
     """An existing ACM certificate instead of a new one. Default: none."""
     ssl_policy: str = ALLOWED_SSL_POLICIES[0]
-    """HTTPS listener policy, one of the TLS 1.3-capable ALLOWED_SSL_POLICIES. Default: ELBSecurityPolicy-TLS13-1-2-2021-06."""
+    """HTTPS listener policy, one of the TLS 1.3-capable ALLOWED_SSL_POLICIES; the Ext2 policy (legacy ciphers) warns. Default: ELBSecurityPolicy-TLS13-1-2-2021-06."""
     instance_count: int = 3
     """Web hosts, spread over the private subnets, 2 to 100. Default: 3."""
     instance_type: str = "t3.small"
@@ -72,7 +90,7 @@ class SecureWebTierProps:
     access_log_retention_days: int = SECURE_LOG_RETENTION_DAYS
     """Days ALB access logs stay in S3 and WAF/host logs in CloudWatch; below 365 warns. Default: 365."""
     waf_managed_rule_groups: tuple[str, ...] = DEFAULT_MANAGED_RULE_GROUPS
-    """AWS managed WAF rule groups blocking on the ALB, at least one. Default: common, known bad inputs, IP reputation, SQLi."""
+    """AWS managed WAF rule groups blocking on the ALB, at least one; leaving out a default group warns. Default: common, known bad inputs, IP reputation, SQLi."""
     alarm_topic_arn: str | None = None
     """SNS topic for QPS and host alarms. Default: alarms without notification."""
     qps_high_threshold: float = 1000.0
@@ -81,13 +99,18 @@ class SecureWebTierProps:
     """Fleet QPS below which the low alarm fires (no traffic counts as low). Default: 0.1."""
     qps_evaluation_periods: int = 5
     """Consecutive 1-minute periods that must breach, 1 to 60. Default: 5."""
+    extra_alb_ingress: tuple[AlbIngressRule, ...] = ()
+    """Extra ingress rules on the load balancer's group (the 80/443 world rules always exist); non-empty warns. Default: none."""
     tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags for every resource. Default: none."""
+    """Tags for every resource, per AWS tag rules; no 'aws:' or 'secure-web:' keys. Default: none."""
 
 
 def check_props(props: SecureWebTierProps, checks: Checks) -> None:
     """Adds every problem with ``props`` to ``checks``."""
-    checks.matches("name", props.name, NAME_PREFIX_PATTERN, NAME_PREFIX_RULE)
+    if checks.matches("name", props.name, NAME_PREFIX_PATTERN, NAME_PREFIX_RULE):
+        checks.require(not f"{props.name}-".startswith("internal-"), "name",
+                       "must not start with 'internal' (AWS reserves load balancer names beginning 'internal-')",
+                       props.name)
     has_domain = props.domain_name is not None or props.hosted_zone_id is not None
     if props.certificate_arn is not None:
         checks.require(not has_domain, "certificate_arn",
@@ -103,8 +126,7 @@ def check_props(props: SecureWebTierProps, checks: Checks) -> None:
         if props.domain_name is not None:
             checks.matches("domain_name", props.domain_name, DOMAIN_PATTERN, DOMAIN_RULE)
         if props.hosted_zone_id is not None:
-            checks.matches("hosted_zone_id", props.hosted_zone_id, HOSTED_ZONE_PATTERN,
-                           "must be a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ")
+            checks.matches("hosted_zone_id", props.hosted_zone_id, HOSTED_ZONE_PATTERN, HOSTED_ZONE_RULE)
     checks.one_of("ssl_policy", props.ssl_policy, ALLOWED_SSL_POLICIES)
     checks.between("instance_count", props.instance_count, 2, 100)
     checks.between("app_instance_count", props.app_instance_count, 2, 100)
@@ -118,16 +140,65 @@ def check_props(props: SecureWebTierProps, checks: Checks) -> None:
     checks.one_of("access_log_retention_days", props.access_log_retention_days, CLOUDWATCH_RETENTION_DAYS)
     checks.require(len(props.waf_managed_rule_groups) >= 1, "waf_managed_rule_groups",
                    "must name at least one AWS managed rule group", props.waf_managed_rule_groups)
-    checks.require(props.qps_low_threshold >= 0, "qps_low_threshold", "must not be negative", props.qps_low_threshold)
-    checks.require(props.qps_high_threshold > 0, "qps_high_threshold", "must be positive", props.qps_high_threshold)
-    checks.require(props.qps_low_threshold < props.qps_high_threshold, "qps_low_threshold",
-                   f"must be below qps_high_threshold ({props.qps_high_threshold})", props.qps_low_threshold)
+    low_ok = checks.number("qps_low_threshold", props.qps_low_threshold)
+    high_ok = checks.number("qps_high_threshold", props.qps_high_threshold)
+    if low_ok and high_ok and not is_token([props.qps_low_threshold, props.qps_high_threshold]):
+        checks.require(props.qps_low_threshold >= 0, "qps_low_threshold", "must not be negative",
+                       props.qps_low_threshold)
+        checks.require(props.qps_high_threshold > 0, "qps_high_threshold", "must be positive",
+                       props.qps_high_threshold)
+        checks.require(props.qps_low_threshold < props.qps_high_threshold, "qps_low_threshold",
+                       f"must be below qps_high_threshold ({props.qps_high_threshold})", props.qps_low_threshold)
     checks.between("qps_evaluation_periods", props.qps_evaluation_periods, 1, 60)
+    for field_name in ("drop_invalid_header_fields", "enable_deletion_protection"):
+        checks.boolean(field_name, getattr(props, field_name))
+    checks.ids("waf_managed_rule_groups", props.waf_managed_rule_groups, WAF_RULE_GROUP_PATTERN,
+               "must be an AWS managed rule group name like AWSManagedRulesCommonRuleSet")
+    if props.ami_id is not None:
+        checks.matches("ami_id", props.ami_id, AMI_ID_PATTERN, "must be an AMI id like ami-0123456789abcdef0")
+    if props.alarm_topic_arn is not None:
+        checks.matches("alarm_topic_arn", props.alarm_topic_arn, SNS_TOPIC_ARN_PATTERN, "must be an SNS topic ARN")
+    checks.tags("tags", props.tags)
+    _check_extra_ingress(props, checks)
     _check_network(props.network, checks)
 
 
+def _check_extra_ingress(props: SecureWebTierProps, checks: Checks) -> None:
+    seen: set[tuple[int, str]] = set()
+    for index, rule in enumerate(props.extra_alb_ingress):
+        field_name = f"extra_alb_ingress[{index}]"
+        if not isinstance(rule, AlbIngressRule):
+            checks.fail(field_name, "must be an AlbIngressRule(port=..., cidr=..., description=...)", rule)
+            continue
+        port_ok = checks.between(f"{field_name}.port", rule.port, 1, 65535)
+        network = checks.cidr(f"{field_name}.cidr", rule.cidr)
+        checks.matches(f"{field_name}.description", rule.description, RULE_DESCRIPTION_PATTERN,
+                       "must be 1-255 characters of a-z A-Z 0-9 space and . _ - : / ( ) # , @ [ ] + = & ; { } ! $ *")
+        if not port_ok or is_token(rule.port):
+            continue
+        if not checks.require(rule.port not in NEVER_OPEN_PORTS, f"{field_name}.port",
+                              "must never open SSH (22) or MySQL (3306) on the load balancer", rule.port):
+            continue
+        if not checks.require(rule.port != props.app_port, f"{field_name}.port",
+                              f"must not be the app port {props.app_port}: only the web tier reaches the app tier",
+                              rule.port):
+            continue
+        if network is None:
+            continue
+        world = network.prefixlen == 0
+        checks.require(not world or rule.port in WORLD_OPEN_PORTS, f"{field_name}.port",
+                       f"must be 80 or 443 when the cidr is the whole internet ({rule.cidr})", rule.port)
+        checks.require(not (world and rule.cidr in WORLD and rule.port in WORLD_OPEN_PORTS), field_name,
+                       "must not repeat a built-in rule (80 and 443 are always open to 0.0.0.0/0)",
+                       f"{rule.port} from {rule.cidr}")
+        key = (rule.port, str(network))
+        checks.require(key not in seen, field_name, "must not repeat an earlier extra_alb_ingress rule",
+                       f"{rule.port} from {rule.cidr}")
+        seen.add(key)
+
+
 def _check_network(network: NetworkRef, checks: Checks) -> None:
-    checks.cidr("network.vpc_cidr", network.vpc_cidr)
+    check_network_ref(network, checks)
     checks.require(len(network.public_subnet_ids) >= 2, "network.public_subnet_ids",
                    "must name at least 2 subnets in different AZs (an ALB needs two)", network.public_subnet_ids)
     checks.require(len(network.private_subnet_ids) >= 2, "network.private_subnet_ids",
@@ -170,6 +241,8 @@ class SecureWebTier(Construct):
         for cidr in WORLD:
             self.alb_connections.allow_from_cidr(cidr, 443, "HTTPS from the internet")
             self.alb_connections.allow_from_cidr(cidr, 80, "HTTP from the internet, only redirected to HTTPS")
+        for rule in props.extra_alb_ingress:
+            self.alb_connections.allow_from_cidr(rule.cidr, rule.port, rule.description)
 
         log_bucket = AccessLogBucket(self, "access-logs", retention_days=props.access_log_retention_days, tags=tags)
         alb = resource_module("lb").Lb(
@@ -275,3 +348,12 @@ class SecureWebTier(Construct):
         if props.access_log_retention_days < SECURE_LOG_RETENTION_DAYS:
             announce_weakened(self, "access_log_retention_days", props.access_log_retention_days,
                               SECURE_LOG_RETENTION_DAYS)
+        if props.ssl_policy in WEAKER_SSL_POLICIES:
+            announce_weakened(self, "ssl_policy", props.ssl_policy, ALLOWED_SSL_POLICIES[0])
+        dropped = [group for group in DEFAULT_MANAGED_RULE_GROUPS if group not in props.waf_managed_rule_groups]
+        if dropped:
+            announce_weakened(self, "waf_managed_rule_groups", list(props.waf_managed_rule_groups),
+                              list(DEFAULT_MANAGED_RULE_GROUPS))
+        if props.extra_alb_ingress:
+            announce_weakened(self, "extra_alb_ingress",
+                              [f"{rule.port} from {rule.cidr}" for rule in props.extra_alb_ingress], [])

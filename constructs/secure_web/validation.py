@@ -13,7 +13,7 @@ import re
 import warnings
 import weakref
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import cdktf
 from constructs import Construct
@@ -87,6 +87,49 @@ class Checks:
         allowed = tuple(allowed)
         return self.require(value in allowed, field, f"must be one of {', '.join(map(str, allowed))}", value)
 
+    def boolean(self, field: str, value: object) -> bool:
+        return self.require(isinstance(value, bool), field, "must be True or False", value)
+
+    def number(self, field: str, value: object) -> bool:
+        if is_token(value):
+            return True
+        return self.require(isinstance(value, (int, float)) and not isinstance(value, bool), field,
+                            "must be a number", value)
+
+    def tags(self, field: str, tags: Mapping[str, str]) -> None:
+        """AWS tag rules, plus secure_web's own ``secure-web:`` keys, which constructs set themselves."""
+        if not isinstance(tags, Mapping):
+            self.fail(field, "must be a mapping of tag keys to values", tags)
+            return
+        self.require(len(tags) <= MAX_USER_TAGS, field,
+                     f"must hold at most {MAX_USER_TAGS} tags (AWS allows 50 per resource; secure_web adds up to 3, "
+                     "provider default_tags need the rest)",
+                     len(tags))
+        for key, value in tags.items():
+            if is_token(key):
+                continue
+            if not isinstance(key, str) or not 1 <= len(key) <= 128:
+                self.fail(f"{field} key", "must be 1 to 128 characters", key)
+                continue
+            self.require(_tag_text_ok(key), f"{field} key", TAG_CHARACTERS_RULE, key)
+            self.require(not key.lower().startswith("aws:"), f"{field} key", "must not start with 'aws:' (reserved by AWS)", key)
+            self.require(not key.startswith(RESERVED_TAG_PREFIX), f"{field} key",
+                         f"must not start with '{RESERVED_TAG_PREFIX}' (set by secure_web)", key)
+            if is_token(value):
+                continue
+            if not isinstance(value, str) or len(value) > 256:
+                self.fail(f"{field}[{key!r}]", "must be a string of at most 256 characters", value)
+                continue
+            self.require(_tag_text_ok(value), f"{field}[{key!r}]", TAG_CHARACTERS_RULE, value)
+
+    def ids(self, field: str, values: Sequence[str], pattern: str, rule: str) -> None:
+        """Each value matches ``pattern``, and none repeats."""
+        for index, value in enumerate(values):
+            self.matches(f"{field}[{index}]", value, pattern, rule)
+        resolved = [value for value in values if not is_token(value)]
+        repeated = sorted({value for value in resolved if resolved.count(value) > 1})
+        self.require(not repeated, field, "must not repeat an entry", repeated)
+
     def cidr(self, field: str, value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
         if is_token(value):
             return None
@@ -99,6 +142,23 @@ class Checks:
     def raise_if_any(self, path: str) -> None:
         if self.problems:
             raise InvalidPropsError(path, self.problems)
+
+
+# Resource ids are checked for their kind (a security group id in a subnet field is an error), not their digits.
+VPC_ID_PATTERN = r"vpc-[0-9a-z]{1,17}"
+SUBNET_ID_PATTERN = r"subnet-[0-9a-z]{1,17}"
+AMI_ID_PATTERN = r"ami-[0-9a-z]{1,17}"
+ARN_PARTITION = r"arn:aws(-[a-z]+)*"
+SNS_TOPIC_ARN_PATTERN = ARN_PARTITION + r":sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?"
+TARGET_GROUP_ARN_PATTERN = ARN_PARTITION + r":elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}"
+MAX_USER_TAGS = 45
+RESERVED_TAG_PREFIX = "secure-web:"
+TAG_CHARACTERS_RULE = "must hold only letters, digits, spaces and _ . : / = + - @"
+_TAG_PUNCTUATION = frozenset(" _.:/=+-@")
+
+
+def _tag_text_ok(text: str) -> bool:
+    return all(character.isalnum() or character in _TAG_PUNCTUATION for character in text)
 
 
 def construct_path(scope: Construct, construct_id: str) -> str:

@@ -1,0 +1,253 @@
+"""Bad props fail before any resource exists, with one error naming path, field, rule and value."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import re
+
+import cdktf
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from secure_web import (
+    AlarmTopic, AlbIngressRule, CertificateProps, DnsValidatedCertificate, InvalidPropsError, MonitoredHost,
+    MonitoredHostProps, Network, NetworkProps, NetworkRef, ReplicatedMySQL, ReplicatedMySQLProps, SecureWebTier,
+    SecureWebTierProps, plan_subnets,
+)
+from secure_web import certificate, monitored_host, replicated_mysql, secure_web_tier
+from secure_web.naming import ALB_NAME_MAX, NAME_PREFIX_PATTERN, TARGET_GROUP_NAME_MAX, aws_name
+from secure_web.validation import Checks
+
+PUBLIC = ("subnet-0a000000000000001", "subnet-0a000000000000002", "subnet-0a000000000000003")
+PRIVATE = ("subnet-0b000000000000001", "subnet-0b000000000000002", "subnet-0b000000000000003")
+ISOLATED = ("subnet-0c000000000000001", "subnet-0c000000000000002", "subnet-0c000000000000003")
+REF = NetworkRef(vpc_id="vpc-0123456789abcdef0", vpc_cidr="10.0.0.0/16", public_subnet_ids=PUBLIC,
+                 private_subnet_ids=PRIVATE, isolated_subnet_ids=ISOLATED)
+CERTIFICATE_ARN = "arn:aws:acm:eu-west-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
+TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:alarms"
+
+VALID = {
+    Network: NetworkProps(),
+    MonitoredHost: MonitoredHostProps(name="web", vpc_id=REF.vpc_id, subnet_ids=PRIVATE,
+                                      allowed_https_cidrs=("10.0.0.0/16",)),
+    SecureWebTier: SecureWebTierProps(network=REF, domain_name="www.example.com",
+                                      hosted_zone_id="Z00000000000EXAMPLE", alarm_topic_arn=TOPIC_ARN),
+    ReplicatedMySQL: ReplicatedMySQLProps(network=REF),
+    DnsValidatedCertificate: CertificateProps(domain_name="www.example.com", hosted_zone_id="Z00000000000EXAMPLE"),
+}
+
+
+def ingress(port: int, cidr: str, description: str = "extra") -> tuple[AlbIngressRule, ...]:
+    return (AlbIngressRule(port=port, cidr=cidr, description=description),)
+
+
+def ref(**changes: object) -> NetworkRef:
+    return dataclasses.replace(REF, **changes)
+
+
+# (id, construct, changed props, field named in the error, value echoed in the error)
+BAD_INPUTS = [
+    ("network-cidr-malformed", Network, {"cidr_block": "10.0.0.0/33"}, "cidr_block", "10.0.0.0/33"),
+    ("network-cidr-host-bits", Network, {"cidr_block": "10.0.0.1/16"}, "cidr_block", "10.0.0.1/16"),
+    ("network-cidr-too-small", Network, {"cidr_block": "10.0.0.0/24"}, "cidr_block", "10.0.0.0/24"),
+    ("network-cidr-ipv6", Network, {"cidr_block": "fd00::/16"}, "cidr_block", "fd00::/16"),
+    ("network-one-az", Network, {"az_count": 1}, "az_count", 1),
+    ("network-seven-azs", Network, {"az_count": 7}, "az_count", 7),
+    ("network-one-named-az", Network, {"availability_zones": ("eu-west-1a",)}, "availability_zones (count)", 1),
+    ("network-repeated-az", Network, {"availability_zones": ("eu-west-1a", "eu-west-1a")}, "availability_zones",
+     ("eu-west-1a", "eu-west-1a")),
+    ("network-malformed-az", Network, {"availability_zones": ("eu-west-1a", "west")}, "availability_zones[1]",
+     "west"),
+    ("network-flow-log-retention", Network, {"flow_log_retention_days": 10}, "flow_log_retention_days", 10),
+    ("network-tag-aws-prefix", Network, {"tags": {"aws:owner": "me"}}, "tags key", "aws:owner"),
+    ("host-instance-count-zero", MonitoredHost, {"instance_count": 0}, "instance_count", 0),
+    ("host-instance-count-too-many", MonitoredHost, {"instance_count": 101}, "instance_count", 101),
+    ("host-instance-type-malformed", MonitoredHost, {"instance_type": "t3small"}, "instance_type", "t3small"),
+    ("host-https-cidr-malformed", MonitoredHost, {"allowed_https_cidrs": ("10.0.0.0/8x",)},
+     "allowed_https_cidrs[0]", "10.0.0.0/8x"),
+    ("host-https-cidr-world", MonitoredHost, {"allowed_https_cidrs": ("0.0.0.0/0",)}, "allowed_https_cidrs[0]",
+     "0.0.0.0/0"),
+    ("host-ssh-world", MonitoredHost, {"ssh_allowed_cidrs": ("0.0.0.0/0",)}, "ssh_allowed_cidrs[0]", "0.0.0.0/0"),
+    ("host-name-too-long", MonitoredHost, {"name": "a" * 27}, "name", "a" * 27),
+    ("host-cpu-threshold-negative", MonitoredHost, {"cpu_alarm_threshold_percent": -1},
+     "cpu_alarm_threshold_percent", -1),
+    ("host-https-port-ssh", MonitoredHost, {"https_port": 22}, "https_port", 22),
+    ("host-subnet-wrong-kind", MonitoredHost, {"subnet_ids": ("sg-0123",)}, "subnet_ids[0]", "sg-0123"),
+    ("host-ami-malformed", MonitoredHost, {"ami_id": "debian-12"}, "ami_id", "debian-12"),
+    ("host-alarm-topic-not-sns", MonitoredHost, {"alarm_topic_arn": "alarms"}, "alarm_topic_arn", "alarms"),
+    ("host-tag-key-too-long", MonitoredHost, {"tags": {"k" * 129: "v"}}, "tags key", "k" * 129),
+    ("host-tag-value-too-long", MonitoredHost, {"tags": {"owner": "v" * 257}}, "tags['owner']", "v" * 257),
+    ("host-tag-key-bad-character", MonitoredHost, {"tags": {"owner!": "me"}}, "tags key", "owner!"),
+    ("tier-instance-count-one", SecureWebTier, {"instance_count": 1}, "instance_count", 1),
+    ("tier-app-instance-count-too-many", SecureWebTier, {"app_instance_count": 101}, "app_instance_count", 101),
+    ("tier-instance-type-malformed", SecureWebTier, {"instance_type": "large"}, "instance_type", "large"),
+    ("tier-domain-invalid", SecureWebTier, {"domain_name": "Example_Com"}, "domain_name", "Example_Com"),
+    ("tier-domain-missing", SecureWebTier, {"domain_name": None}, "domain_name", None),
+    ("tier-certificate-arn-invalid", SecureWebTier,
+     {"domain_name": None, "hosted_zone_id": None, "certificate_arn": "arn:aws:iam::123456789012:cert/x"},
+     "certificate_arn", "arn:aws:iam::123456789012:cert/x"),
+    ("tier-certificate-and-domain", SecureWebTier, {"certificate_arn": CERTIFICATE_ARN}, "certificate_arn",
+     CERTIFICATE_ARN),
+    ("tier-tls-policy-not-allowed", SecureWebTier, {"ssl_policy": "ELBSecurityPolicy-2016-08"}, "ssl_policy",
+     "ELBSecurityPolicy-2016-08"),
+    ("tier-ingress-ssh-world", SecureWebTier, {"extra_alb_ingress": ingress(22, "0.0.0.0/0")},
+     "extra_alb_ingress[0].port", 22),
+    ("tier-ingress-mysql-private", SecureWebTier, {"extra_alb_ingress": ingress(3306, "10.0.0.0/8")},
+     "extra_alb_ingress[0].port", 3306),
+    ("tier-ingress-8080-world", SecureWebTier, {"extra_alb_ingress": ingress(8080, "0.0.0.0/0")},
+     "extra_alb_ingress[0].port", 8080),
+    ("tier-ingress-ipv6-world", SecureWebTier, {"extra_alb_ingress": ingress(8444, "::/0")},
+     "extra_alb_ingress[0].port", 8444),
+    ("tier-ingress-app-port", SecureWebTier, {"extra_alb_ingress": ingress(8443, "0.0.0.0/0")},
+     "extra_alb_ingress[0].port", 8443),
+    ("tier-ingress-cidr-malformed", SecureWebTier, {"extra_alb_ingress": ingress(443, "192.0.2.0/33")},
+     "extra_alb_ingress[0].cidr", "192.0.2.0/33"),
+    ("tier-ingress-repeats-builtin", SecureWebTier, {"extra_alb_ingress": ingress(443, "0.0.0.0/0")},
+     "extra_alb_ingress[0]", "443 from 0.0.0.0/0"),
+    ("tier-ingress-description-bad", SecureWebTier, {"extra_alb_ingress": ingress(443, "192.0.2.0/24", "naïve")},
+     "extra_alb_ingress[0].description", "naïve"),
+    ("tier-qps-low-negative", SecureWebTier, {"qps_low_threshold": -1.0}, "qps_low_threshold", -1.0),
+    ("tier-qps-low-above-high", SecureWebTier, {"qps_low_threshold": 50.0, "qps_high_threshold": 10.0},
+     "qps_low_threshold", 50.0),
+    ("tier-qps-not-a-number", SecureWebTier, {"qps_high_threshold": "1000"}, "qps_high_threshold", "1000"),
+    ("tier-name-too-long-for-alb", SecureWebTier, {"name": "a" * 21}, "name", "a" * 21),
+    ("tier-name-internal", SecureWebTier, {"name": "internal"}, "name", "internal"),
+    ("tier-app-port-mysql", SecureWebTier, {"app_port": 3306}, "app_port", 3306),
+    ("tier-vpc-cidr-malformed", SecureWebTier, {"network": ref(vpc_cidr="10.0.0/16")}, "network.vpc_cidr",
+     "10.0.0/16"),
+    ("tier-vpc-cidr-too-large", SecureWebTier, {"network": ref(vpc_cidr="10.0.0.0/8")}, "network.vpc_cidr",
+     "10.0.0.0/8"),
+    ("tier-private-equals-public", SecureWebTier, {"network": ref(private_subnet_ids=PUBLIC)},
+     "network.private_subnet_ids", sorted(PUBLIC)),
+    ("tier-one-public-subnet", SecureWebTier, {"network": ref(public_subnet_ids=PUBLIC[:1])},
+     "network.public_subnet_ids", PUBLIC[:1]),
+    ("tier-waf-rule-group-unknown", SecureWebTier, {"waf_managed_rule_groups": ("CommonRuleSet",)},
+     "waf_managed_rule_groups[0]", "CommonRuleSet"),
+    ("tier-deletion-protection-not-bool", SecureWebTier, {"enable_deletion_protection": "false"},
+     "enable_deletion_protection", "false"),
+    ("db-backup-retention-too-short", ReplicatedMySQL, {"backup_retention_days": 3}, "backup_retention_days", 3),
+    ("db-backup-retention-too-long", ReplicatedMySQL, {"backup_retention_days": 36}, "backup_retention_days", 36),
+    ("db-class-without-local-storage", ReplicatedMySQL, {"instance_class": "db.m6g.large"}, "instance_class",
+     "db.m6g.large"),
+    ("db-class-malformed", ReplicatedMySQL, {"instance_class": "m6gd.large"}, "instance_class", "m6gd.large"),
+    ("db-aurora-class-malformed", ReplicatedMySQL, {"engine": "aurora-mysql", "instance_class": "db.m6gd.large"},
+     "instance_class", "db.m6gd.large"),
+    ("db-engine-unsupported", ReplicatedMySQL, {"engine": "postgres"}, "engine", "postgres"),
+    ("db-engine-version-unsupported", ReplicatedMySQL, {"engine_version": "5.7.44"}, "engine_version", "5.7.44"),
+    ("db-in-public-subnets", ReplicatedMySQL, {"network": ref(isolated_subnet_ids=PUBLIC)},
+     "network.isolated_subnet_ids", sorted(PUBLIC)),
+    ("db-in-private-subnets", ReplicatedMySQL, {"network": ref(isolated_subnet_ids=PRIVATE)},
+     "network.isolated_subnet_ids", sorted(PRIVATE)),
+    ("db-two-azs-for-multi-az-cluster", ReplicatedMySQL, {"network": ref(isolated_subnet_ids=ISOLATED[:2])},
+     "network.isolated_subnet_ids", ISOLATED[:2]),
+    ("db-name-too-long", ReplicatedMySQL, {"name": "d" * 27}, "name", "d" * 27),
+    ("db-tag-reserved-prefix", ReplicatedMySQL, {"tags": {"secure-web:tier": "x"}}, "tags key", "secure-web:tier"),
+    ("db-vpc-id-wrong-kind", ReplicatedMySQL, {"network": ref(vpc_id="subnet-0123")}, "network.vpc_id",
+     "subnet-0123"),
+    ("certificate-key-algorithm", DnsValidatedCertificate, {"key_algorithm": "RSA_1024"}, "key_algorithm",
+     "RSA_1024"),
+    ("certificate-zone-malformed", DnsValidatedCertificate, {"hosted_zone_id": "example.com"}, "hosted_zone_id",
+     "example.com"),
+]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """One stack for every case: validation fails before a construct joins its scope."""
+    app = cdktf.App(outdir=str(tmp_path_factory.mktemp("validation")))
+    return cdktf.TerraformStack(app, "s")
+
+
+@pytest.mark.parametrize("construct, changes, field, value", [case[1:] for case in BAD_INPUTS],
+                         ids=[case[0] for case in BAD_INPUTS])
+def test_bad_input_names_path_field_and_value_and_adds_nothing(stack, construct, changes, field, value):
+    children_before = len(stack.node.children)
+
+    with pytest.raises(InvalidPropsError) as raised:
+        construct(stack, "bad", dataclasses.replace(VALID[construct], **changes))
+
+    lines = str(raised.value).splitlines()
+    assert any(line.startswith(f"s/bad: '{field}' ") and line.endswith(f"; got {value!r}") for line in lines), lines
+    assert len(stack.node.children) == children_before
+
+
+def test_alarm_topic_rejects_bad_tags(stack):
+    with pytest.raises(InvalidPropsError, match=r"s/alarms: 'tags key' must not start with 'aws:'.*got 'AWS:x'"):
+        AlarmTopic(stack, "alarms", tags={"AWS:x": "y"})
+
+
+def test_table_covers_at_least_thirty_bad_inputs_across_every_construct():
+    assert len(BAD_INPUTS) >= 30
+    assert {case[1] for case in BAD_INPUTS} == set(VALID)
+
+
+def test_valid_props_pass_every_check():
+    for check, props in ((secure_web_tier.check_props, VALID[SecureWebTier]),
+                         (replicated_mysql.check_props, VALID[ReplicatedMySQL]),
+                         (monitored_host.check_props, VALID[MonitoredHost]),
+                         (certificate.check_props, VALID[DnsValidatedCertificate])):
+        checks = Checks()
+        check(props, checks)
+        assert checks.problems == []
+
+
+def test_every_problem_is_reported_in_one_error_and_nothing_is_added(stack):
+    """GIVEN a tier with four unrelated problems WHEN built THEN one error lists all four."""
+    children_before = len(stack.node.children)
+    props = dataclasses.replace(
+        VALID[SecureWebTier], instance_count=1, ssl_policy="ELBSecurityPolicy-2016-08", tags={"aws:x": "y"},
+        extra_alb_ingress=ingress(22, "0.0.0.0/0"),
+    )
+
+    with pytest.raises(InvalidPropsError) as raised:
+        SecureWebTier(stack, "tier", props)
+
+    assert raised.value.path == "s/tier"
+    assert {problem.field for problem in raised.value.problems} == {
+        "instance_count", "ssl_policy", "tags key", "extra_alb_ingress[0].port"}
+    assert len(str(raised.value).splitlines()) == 4
+    assert len(stack.node.children) == children_before
+
+
+def test_unresolved_tokens_are_not_judged(stack):
+    token = cdktf.TerraformVariable(stack, "subnet", type="string").string_value
+    network = NetworkRef(vpc_id=token, vpc_cidr="10.0.0.0/16", public_subnet_ids=(token, token),
+                         private_subnet_ids=(token, token), isolated_subnet_ids=(token, token, token))
+    checks = Checks()
+    secure_web_tier.check_props(dataclasses.replace(VALID[SecureWebTier], network=network, alarm_topic_arn=token),
+                                checks)
+    replicated_mysql.check_props(dataclasses.replace(VALID[ReplicatedMySQL], network=network), checks)
+    assert checks.problems == []
+
+
+def _vpcs():
+    return st.builds(
+        lambda prefix, address: ipaddress.ip_network(f"{ipaddress.IPv4Address(address)}/{prefix}", strict=False),
+        st.integers(16, 22), st.integers(0, 2**32 - 1),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(vpc=_vpcs(), az_count=st.integers(2, 6))
+def test_planned_subnets_fit_the_vpc_do_not_overlap_and_are_aws_sized(vpc, az_count):
+    plan = plan_subnets(str(vpc), az_count)
+    blocks = [ipaddress.ip_network(cidr) for cidr in plan.public + plan.private + plan.isolated]
+
+    assert (len(plan.public), len(plan.private), len(plan.isolated)) == (az_count, az_count, az_count)
+    assert all(block.subnet_of(vpc) for block in blocks)
+    assert all(not a.overlaps(b) for index, a in enumerate(blocks) for b in blocks[index + 1:])
+    assert all(16 <= block.prefixlen <= 28 for block in blocks)
+
+
+ALB_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]")
+
+
+@settings(max_examples=200, deadline=None)
+@given(prefix=st.from_regex(NAME_PREFIX_PATTERN, fullmatch=True), path=st.text(min_size=1, max_size=200))
+def test_generated_load_balancer_names_never_exceed_aws_limits(prefix, path):
+    for kind, limit in (("alb", ALB_NAME_MAX), ("web", TARGET_GROUP_NAME_MAX)):
+        name = aws_name(prefix, kind, path, limit)
+        assert len(name) <= limit
+        assert ALB_NAME.fullmatch(name)
