@@ -1,0 +1,149 @@
+"""``python -m compliance [APP_DIR]``: synthesize a cdktf app, scan every stack, report, fail on any failure.
+
+Exit status: 0 all checks pass (after reasoned skips), 1 a check failed,
+2 the app did not synthesize or could not be scanned (invalid props, parsing
+errors, a stack with no resources, an invalid skips file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: python compliance/run.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from compliance.diagram import architecture_dot, render  # noqa: E402
+from compliance.reports import junit_xml, markdown, sarif, write  # noqa: E402
+from compliance.scan import FAILED, PASSED, REPO_ROOT, SKIPPED, ScanError, run_checkov  # noqa: E402
+from compliance.skips import InvalidSkipsError, apply_skips, load_skips  # noqa: E402
+
+INVALID_PROPS = re.compile(r"InvalidPropsError: (.*)", re.DOTALL)
+
+
+class SynthError(RuntimeError):
+    """The app did not synthesize; the message is what a user needs, without a traceback."""
+
+
+def app_command(app_dir: Path) -> str:
+    """The cdktf.json "app" command, without a nested ``pipenv run`` when already inside pipenv."""
+    config = app_dir / "cdktf.json"
+    command = json.loads(config.read_text()).get("app") if config.exists() else None
+    if not command:
+        raise SynthError(f"{config}: no \"app\" command to synthesize with")
+    if command.startswith("pipenv run ") and (os.environ.get("PIPENV_ACTIVE") or os.environ.get("VIRTUAL_ENV")):
+        command = command.removeprefix("pipenv run ")
+    if command.split()[0] in ("python", "python3"):
+        command = " ".join([shlex.quote(sys.executable), *command.split()[1:]])
+    return command
+
+
+def synthesize(app_dir: Path, outdir: Path) -> Path:
+    """Run the app with CDKTF_OUTDIR=outdir; raise SynthError with the app's own message on failure."""
+    if outdir.exists():
+        shutil.rmtree(outdir)
+    env = {**os.environ, "CDKTF_OUTDIR": str(outdir), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    completed = subprocess.run(app_command(app_dir), shell=True, cwd=app_dir, env=env, capture_output=True,
+                               text=True, check=False)
+    if completed.returncode != 0:
+        raise SynthError(_synth_message(completed.stderr) or f"synthesis failed (exit {completed.returncode})")
+    return outdir
+
+
+def _synth_message(stderr: str) -> str:
+    if "Traceback" in stderr:
+        match = INVALID_PROPS.search(stderr)
+        if match:
+            return "invalid props:\n" + match.group(1).strip()
+        return stderr.strip().splitlines()[-1]
+    return "\n".join(line for line in stderr.strip().splitlines() if "SecureDefaultWeakened" not in line)
+
+
+def stack_files(outdir: Path) -> list[Path]:
+    return sorted(outdir.glob("stacks/*/cdk.tf.json"))
+
+
+def weakened_defaults(files: list[Path]) -> dict[str, list[dict]]:
+    found = {}
+    for file in files:
+        comment = json.loads(file.read_text()).get("//") or {}
+        found[file.parent.name] = list((comment.get("secure_web") or {}).get("weakened_defaults") or [])
+    return found
+
+
+def summary_table(results) -> str:
+    rows = Counter((r.custom, r.status) for r in results)
+    lines = [f"{'checks':<22}{'passed':>8}{'failed':>8}{'skipped':>9}"]
+    for label, custom in (("built-in (checkov)", False), ("CKV_SWEB policies", True)):
+        lines.append(f"{label:<22}{rows[(custom, PASSED)]:>8}{rows[(custom, FAILED)]:>8}{rows[(custom, SKIPPED)]:>9}")
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m compliance", description=__doc__.splitlines()[0])
+    parser.add_argument("app_dir", nargs="?", type=Path, default=REPO_ROOT,
+                        help="cdktf app directory (its cdktf.json 'app' command synthesizes). Default: the reference stack.")
+    parser.add_argument("--synth-dir", type=Path, help="scan this existing cdktf.out instead of synthesizing")
+    parser.add_argument("--reports-dir", type=Path, default=REPO_ROOT / "reports", help="Default: reports/")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    reports_dir: Path = args.reports_dir.resolve()
+    try:
+        skips = load_skips()
+        outdir = args.synth_dir.resolve() if args.synth_dir else synthesize(args.app_dir.resolve(),
+                                                                           reports_dir / "cdktf.out")
+        files = stack_files(outdir)
+        if not files:
+            raise ScanError(f"no stacks/*/cdk.tf.json under {outdir}")
+        scan = run_checkov(files)
+        empty = [file for file, count in scan.resource_counts.items() if count == 0]
+        if empty:
+            raise ScanError(f"stacks with no resources: {', '.join(empty)}")
+    except (SynthError, ScanError, InvalidSkipsError) as error:
+        print(f"compliance: {error}", file=sys.stderr)
+        return 2
+
+    results, stale = apply_skips(scan.results, skips)
+    results = list(results)
+    weakened = weakened_defaults(files)
+    diagrams = []
+    for file in files:
+        stack_results = [r for r in results if r.file == str(file.resolve())]
+        base = reports_dir / f"architecture-{file.parent.name}"
+        diagrams += render(architecture_dot(file, stack_results), base)
+    picture = next((p.name for p in diagrams if p.suffix == ".png"), None)
+    written = [
+        write(reports_dir / "compliance.junit.xml", junit_xml(results)),
+        write(reports_dir / "compliance.sarif", sarif(results)),
+        write(reports_dir / "compliance.md", markdown(results, skips=skips, stale=stale, weakened=weakened,
+                                                     resource_counts=scan.resource_counts, diagram=picture)),
+        *diagrams,
+    ]
+
+    print(summary_table(results))
+    failures = [r for r in results if r.status == FAILED]
+    for result in failures:
+        print(f"FAILED {result.check_id} {result.address} ({result.stack}): {result.check_name}")
+    for skip, address in stale:
+        print(f"warning: stale skip {skip.check_id} {address} matched no failure", file=sys.stderr)
+    for stack, records in weakened.items():
+        for record in records:
+            print(f"weakened default in {stack}: {record.get('path')} {record.get('field')}="
+                  f"{record.get('given')} (secure default {record.get('default')})")
+    print("reports: " + ", ".join(os.path.relpath(p, Path.cwd()) for p in written))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""The compliance command: reports on a good stack, a clean error on invalid props."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+import json
+
+from conftest import REPO_ROOT
+
+from compliance.run import main
+
+
+def test_command_writes_reports_and_passes(reference_out, tmp_path, capsys):
+    status = main([str(REPO_ROOT), "--synth-dir", str(reference_out), "--reports-dir", str(tmp_path)])
+    assert status == 0, capsys.readouterr()
+    ET.parse(tmp_path / "compliance.junit.xml")
+    assert json.loads((tmp_path / "compliance.sarif").read_text())["version"] == "2.1.0"
+    report = (tmp_path / "compliance.md").read_text()
+    assert "Every server runs web + app + database" in report and "## Skips" in report
+    assert (tmp_path / "architecture-secure-web.png").stat().st_size > 0 or not (tmp_path / "architecture-secure-web.dot").exists()
+
+
+def test_invalid_props_exit_non_zero_without_traceback(tmp_path):
+    env = {**os.environ, "SECURE_WEB_WEB_INSTANCE_COUNT": "1"}
+    completed = subprocess.run([sys.executable, "-m", "compliance", "--reports-dir", str(tmp_path)], cwd=REPO_ROOT,
+                               env=env, capture_output=True, text=True, check=False)
+    assert completed.returncode == 2
+    assert "instance_count" in completed.stderr and "Traceback" not in completed.stderr

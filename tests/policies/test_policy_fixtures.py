@@ -1,0 +1,77 @@
+"""Each CKV_SWEB policy against its fixture: resources named pass_* pass, fail_* fail, nothing else is judged."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from compliance.scan import FAILED, PASSED
+
+POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+POLICIES = {
+    "CKV_SWEB_001": "HttpListenerRedirectsToHttps",
+    "CKV_SWEB_002": "HttpsListenerUsesAllowedTlsPolicy",
+    "CKV_SWEB_003": "TargetGroupUsesHttps",
+    "CKV_SWEB_004": "WorldIngressOnlyToLoadBalancerWebPorts",
+    "CKV_SWEB_005": "NoSshIngress",
+    "CKV_SWEB_006": "MysqlIngressOnlyFromSecurityGroups",
+    "CKV_SWEB_007": "DatabaseHasAutomaticFailover",
+    "CKV_SWEB_008": "DatabaseRequiresTls",
+    "CKV_SWEB_009": "DatabaseUsesManagedMasterPassword",
+    "CKV_SWEB_010": "HostsAndDatabaseInSeparateTiers",
+    "CKV_SWEB_011": "HostsRunCloudWatchAgent",
+    "CKV_SWEB_012": "LoadBalancerQpsIsAlarmedToSns",
+    "CKV_SWEB_013": "HostsRequireImdsv2",
+    "CKV_SWEB_014": "HostsHaveNoPublicIp",
+    "CKV_SWEB_015": "MetricAlarmNotifiesSns",
+}
+
+
+def judged(fixture_scan, check_id: str, check_name: str, status: str) -> set[str]:
+    """Addresses the check gave ``status`` in its own fixture file."""
+    return {r.address for r in fixture_scan.results
+            if r.check_id == check_id and r.stack == check_name and r.status == status}
+
+
+def named(check_name: str, prefix: str) -> set[str]:
+    """Addresses in the fixture whose name starts with ``prefix``."""
+    document = json.loads((FIXTURES / f"{check_name}.tf.json").read_text())
+    return {f"{kind}.{name}" for kind, by_name in document["resource"].items() for name in by_name
+            if name.startswith(prefix)}
+
+
+@pytest.mark.parametrize("check_id, check_name", sorted(POLICIES.items()))
+def test_policy_passes_exactly_the_pass_resources(fixture_scan, check_id, check_name):
+    assert judged(fixture_scan, check_id, check_name, PASSED) == named(check_name, "pass_")
+
+
+@pytest.mark.parametrize("check_id, check_name", sorted(POLICIES.items()))
+def test_policy_fails_exactly_the_fail_resources(fixture_scan, check_id, check_name):
+    assert judged(fixture_scan, check_id, check_name, FAILED) == named(check_name, "fail_")
+
+
+@pytest.mark.parametrize("check_id, check_name", sorted(POLICIES.items()))
+def test_policy_file_is_named_after_its_check(check_id, check_name):
+    source = (POLICIES_DIR / f"{check_name}.py").read_text()
+    assert re.search(rf"class {check_name}\(BaseResourceCheck\)", source)
+    assert f'id="{check_id}"' in source
+
+
+def test_every_policy_file_is_registered_and_documented():
+    files = {p.stem for p in POLICIES_DIR.glob("*.py")} - {"__init__", "tf_json"}
+    assert files == set(POLICIES.values())
+    registry = (POLICIES_DIR / "README.md").read_text()
+    for check_id, check_name in POLICIES.items():
+        assert re.search(rf"\| {check_id} \| `?{check_name}`? \|", registry), check_id
+
+
+def test_tls_allowlist_mirrors_the_construct():
+    from secure_web.secure_web_tier import ALLOWED_SSL_POLICIES
+
+    source = (POLICIES_DIR / "HttpsListenerUsesAllowedTlsPolicy.py").read_text()
+    mirrored = tuple(re.findall(r'^    "(ELBSecurityPolicy-[^"]+)",$', source, re.MULTILINE))
+    assert mirrored == tuple(ALLOWED_SSL_POLICIES)
