@@ -1,0 +1,565 @@
+"""The verifier's checks: one small function each, returning the findings (failures) it saw.
+
+Each check reads the deployment through ``Deployment`` (which fetches and caches what
+several checks share) and returns a ``Finding`` per failure, naming the resource, what
+was expected and what was found. An empty list is a pass. Every AWS call here is a
+read-only action listed in ``iam/verifier-policy.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..agent_config import HOST_METRICS_NAMESPACE
+from ..monitored_host import AGENT_MANAGED_POLICIES
+from ..qps import FLEET_QPS, HOST_QPS, RAW_QUERY_ID, MetricDataValues, QpsMetric, metric_data_queries, qps_from_metric_data
+from ..replicated_mysql import BACKUP_RETENTION_RANGE, MYSQL_PORT
+from ..secure_web_tier import ALLOWED_SSL_POLICIES, WORLD, SecureWebTierProps
+from .clients import Clients
+from .outputs import DeploymentOutputs
+
+HTTPS_PORT = 443
+HTTP_PORT = 80
+SSH_PORT = 22
+AGENT_METRIC = "mem_used_percent"
+TIER_TAG = "secure-web:tier"
+_DEFAULT_APP_PORT = next(f.default for f in dataclasses.fields(SecureWebTierProps) if f.name == "app_port")
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerifySettings:
+    """What the checks expect where the outputs do not say."""
+
+    app_port: int = _DEFAULT_APP_PORT  # type: ignore[assignment]
+    """Port the app tier serves on (SecureWebTierProps.app_port). Default: 8443."""
+    agent_metrics_window: timedelta = timedelta(minutes=10)
+    """How recent the CloudWatch agent's last ``mem_used_percent`` must be. Default: 10 minutes."""
+    qps_window: timedelta = timedelta(hours=1)
+    """How far back QPS datapoints are looked for; an idle ALB publishes none. Default: 1 hour."""
+    insufficient_data_grace: timedelta = timedelta(minutes=30)
+    """How long a QPS alarm may stay in INSUFFICIENT_DATA. Default: 30 minutes."""
+    min_backup_retention_days: int = BACKUP_RETENTION_RANGE[0]
+    """Fewest days of automated database backups. Default: 7."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """One failure: which resource, what was expected, what was found."""
+
+    check_id: str
+    resource: str
+    expected: str
+    found: str
+
+    def __str__(self) -> str:
+        return f"{self.resource}: expected {self.expected}; found {self.found}"
+
+
+class Deployment:
+    """The deployed resources as AWS reports them, fetched once and shared by the checks."""
+
+    def __init__(self, outputs: DeploymentOutputs, clients: Clients, *, settings: VerifySettings | None = None,
+                 now: datetime | None = None) -> None:
+        self.outputs = outputs
+        self.clients = clients
+        self.settings = settings or VerifySettings()
+        self.now = now or datetime.now(timezone.utc)
+
+    @cached_property
+    def load_balancer(self) -> Mapping[str, object]:
+        response = self.clients("elbv2").describe_load_balancers(LoadBalancerArns=[self.outputs.alb_arn])
+        return response["LoadBalancers"][0]
+
+    @cached_property
+    def listeners(self) -> list[Mapping[str, object]]:
+        response = self.clients("elbv2").describe_listeners(LoadBalancerArn=self.outputs.alb_arn)
+        return response["Listeners"]
+
+    @cached_property
+    def target_group(self) -> Mapping[str, object]:
+        response = self.clients("elbv2").describe_target_groups(TargetGroupArns=[self.outputs.target_group_arn])
+        return response["TargetGroups"][0]
+
+    @cached_property
+    def ingress_rules(self) -> list[Mapping[str, object]]:
+        """Ingress rules of the four tier groups and of every group the hosts are in."""
+        group_ids = sorted(set(self.tier_groups.values()) | {
+            group["GroupId"] for instance in self.instances for group in instance.get("SecurityGroups", [])
+        })
+        rules: list[Mapping[str, object]] = []
+        for page in self.clients("ec2").get_paginator("describe_security_group_rules").paginate(
+            Filters=[{"Name": "group-id", "Values": group_ids}]
+        ):
+            rules.extend(rule for rule in page["SecurityGroupRules"] if not rule["IsEgress"])
+        return rules
+
+    @property
+    def tier_groups(self) -> dict[str, str]:
+        return {
+            "load balancer": self.outputs.alb_security_group_id,
+            "web": self.outputs.web_security_group_id,
+            "app": self.outputs.app_security_group_id,
+            "database": self.outputs.db_security_group_id,
+        }
+
+    @cached_property
+    def instances_by_group(self) -> dict[str, list[Mapping[str, object]]]:
+        """Instances of the web and app Auto Scaling groups, by group name."""
+        names = [self.outputs.web_autoscaling_group, self.outputs.app_autoscaling_group]
+        groups = self.clients("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=names)
+        ids_by_group = {group["AutoScalingGroupName"]: [i["InstanceId"] for i in group["Instances"]]
+                        for group in groups["AutoScalingGroups"]}
+        all_ids = [instance_id for ids in ids_by_group.values() for instance_id in ids]
+        described: dict[str, Mapping[str, object]] = {}
+        if all_ids:
+            for page in self.clients("ec2").get_paginator("describe_instances").paginate(InstanceIds=all_ids):
+                for reservation in page["Reservations"]:
+                    described.update({instance["InstanceId"]: instance for instance in reservation["Instances"]})
+        return {name: [described[i] for i in ids_by_group.get(name, []) if i in described] for name in names}
+
+    @property
+    def instances(self) -> list[Mapping[str, object]]:
+        return [instance for group in self.instances_by_group.values() for instance in group]
+
+    @cached_property
+    def cluster(self) -> Mapping[str, object]:
+        response = self.clients("rds").describe_db_clusters(DBClusterIdentifier=self.outputs.db_cluster_identifier)
+        return response["DBClusters"][0]
+
+    @cached_property
+    def qps_alarms(self) -> dict[str, Mapping[str, object]]:
+        names = [self.outputs.qps_high_alarm, self.outputs.qps_low_alarm]
+        response = self.clients("cloudwatch").describe_alarms(AlarmNames=names, AlarmTypes=["MetricAlarm"])
+        return {alarm["AlarmName"]: alarm for alarm in response["MetricAlarms"]}
+
+    def qps_datapoints(self, metric: QpsMetric, dimensions: Mapping[str, str]) -> int:
+        """Periods with a datapoint in ``settings.qps_window``, computed with ``secure_web.qps``.
+
+        The raw per-period sums (``m1``) are returned alongside the ``Sum / PERIOD``
+        expression and QPS is computed from them with ``qps_from_metric_data``: the same
+        numbers, and independent of metric-math support (moto does not evaluate PERIOD()).
+        """
+        queries = [{**query, "ReturnData": True} if query["Id"] == RAW_QUERY_ID else query
+                   for query in metric_data_queries(metric, dimensions)]
+        response = self.clients("cloudwatch").get_metric_data(
+            MetricDataQueries=queries, StartTime=self.now - self.settings.qps_window, EndTime=self.now,
+        )
+        sums = next(result for result in response["MetricDataResults"] if result["Id"] == RAW_QUERY_ID)
+        series = qps_from_metric_data({"Timestamps": sums["Timestamps"], "Values": sums["Values"]},
+                                      metric.period_seconds, values=MetricDataValues.SUMS)
+        return len(series.points)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Check:
+    """A named verification of the deployment."""
+
+    check_id: str
+    title: str
+    run: Callable[[Deployment], list[Finding]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckResult:
+    """What one check found."""
+
+    check: Check
+    findings: tuple[Finding, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.findings
+
+
+CHECKS: list[Check] = []
+
+
+def check(check_id: str, title: str) -> Callable[[Callable[[Deployment, str], Iterable[Finding]]], Check]:
+    """Register ``function`` in ``CHECKS``; it yields a ``fail(...)`` finding per failure."""
+
+    def register(function: Callable[[Deployment, str], Iterable[Finding]]) -> Check:
+        registered = Check(check_id=check_id, title=title, run=lambda deployment: list(function(deployment, check_id)))
+        CHECKS.append(registered)
+        return registered
+
+    return register
+
+
+def fail(check_id: str, resource: str, expected: str, found: object) -> Finding:
+    return Finding(check_id=check_id, resource=resource, expected=expected, found=str(found))
+
+
+def run_checks(deployment: Deployment, checks: Iterable[Check] = CHECKS) -> list[CheckResult]:
+    """Run ``checks`` in order; an AWS error becomes a finding of the check that hit it."""
+    results = []
+    for item in checks:
+        try:
+            findings = item.run(deployment)
+        except (ClientError, BotoCoreError) as error:
+            findings = [fail(item.check_id, item.title, "the AWS API to answer", f"an error: {error}")]
+        results.append(CheckResult(check=item, findings=tuple(findings)))
+    return results
+
+
+def _attributes(pairs: Iterable[Mapping[str, str]]) -> dict[str, str]:
+    return {pair["Key"]: pair["Value"] for pair in pairs}
+
+
+# --- Load balancer ---------------------------------------------------------------------------------
+
+@check("VFY_SWEB_001", "Ensure the load balancer is internet-facing")
+def alb_internet_facing(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    scheme = deployment.load_balancer["Scheme"]
+    if scheme != "internet-facing":
+        yield fail(check_id, f"load balancer {deployment.outputs.alb_arn}", "Scheme internet-facing", scheme)
+
+
+@check("VFY_SWEB_002", "Ensure the HTTPS listener uses the expected certificate and a TLS 1.3 policy")
+def https_listener(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    outputs = deployment.outputs
+    https = [listener for listener in deployment.listeners if listener["Port"] == HTTPS_PORT]
+    if not https:
+        yield fail(check_id, f"load balancer {outputs.alb_arn}", "a listener on 443",
+                   f"ports {sorted(listener['Port'] for listener in deployment.listeners)}")
+        return
+    listener = https[0]
+    resource = f"listener {listener['ListenerArn']}"
+    if listener["Protocol"] != "HTTPS":
+        yield fail(check_id, resource, "Protocol HTTPS", listener["Protocol"])
+    certificates = [certificate["CertificateArn"] for certificate in listener.get("Certificates", [])]
+    if certificates != [outputs.certificate_arn]:
+        yield fail(check_id, resource, f"certificate {outputs.certificate_arn}", certificates)
+    if listener.get("SslPolicy") not in ALLOWED_SSL_POLICIES:
+        yield fail(check_id, resource, f"SslPolicy one of {list(ALLOWED_SSL_POLICIES)}", listener.get("SslPolicy"))
+    forwards = [action.get("TargetGroupArn") for action in listener["DefaultActions"] if action["Type"] == "forward"]
+    if forwards != [outputs.target_group_arn]:
+        yield fail(check_id, resource, f"default action forward to {outputs.target_group_arn}",
+                   listener["DefaultActions"])
+
+
+@check("VFY_SWEB_003", "Ensure port 80 only redirects to HTTPS (301) and no other listener exists")
+def http_redirect_listener(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    expected = {"Protocol": "HTTPS", "Port": str(HTTPS_PORT), "StatusCode": "HTTP_301"}
+    for listener in deployment.listeners:
+        if listener["Port"] == HTTPS_PORT:
+            continue
+        resource = f"listener {listener['ListenerArn']} (port {listener['Port']})"
+        if listener["Port"] != HTTP_PORT:
+            yield fail(check_id, resource, "listeners on 80 and 443 only", f"a listener on {listener['Port']}")
+            continue
+        actions = listener["DefaultActions"]
+        redirects = [action.get("RedirectConfig", {}) for action in actions if action["Type"] == "redirect"]
+        if len(actions) != 1 or len(redirects) != 1 or any(redirects[0].get(k) != v for k, v in expected.items()):
+            yield fail(check_id, resource, f"a single redirect action {expected}", actions)
+
+
+@check("VFY_SWEB_004", "Ensure the load balancer drops invalid headers, is deletion-protected and logs access")
+def alb_attributes(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    outputs = deployment.outputs
+    response = deployment.clients("elbv2").describe_load_balancer_attributes(LoadBalancerArn=outputs.alb_arn)
+    attributes = _attributes(response["Attributes"])
+    expected = {
+        "routing.http.drop_invalid_header_fields.enabled": "true",
+        "deletion_protection.enabled": "true",
+        "access_logs.s3.enabled": "true",
+        "access_logs.s3.bucket": outputs.access_log_bucket,
+    }
+    for key, value in expected.items():
+        if attributes.get(key) != value:
+            yield fail(check_id, f"load balancer {outputs.alb_arn}", f"attribute {key}={value}", attributes.get(key))
+
+
+@check("VFY_SWEB_005", "Ensure a WAF web ACL is associated with the load balancer")
+def waf_associated(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    response = deployment.clients("wafv2").get_web_acl_for_resource(ResourceArn=deployment.outputs.alb_arn)
+    if not response.get("WebACL"):
+        yield fail(check_id, f"load balancer {deployment.outputs.alb_arn}", "an associated WAF web ACL",
+                   "no web ACL")
+
+
+# --- Targets ---------------------------------------------------------------------------------------
+
+@check("VFY_SWEB_006", "Ensure the target group uses HTTPS to the hosts and HTTPS health checks")
+def target_group_https(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    group = deployment.target_group
+    resource = f"target group {deployment.outputs.target_group_arn}"
+    if group["Protocol"] != "HTTPS":
+        yield fail(check_id, resource, "Protocol HTTPS", group["Protocol"])
+    if group.get("HealthCheckProtocol") != "HTTPS" or not group.get("HealthCheckEnabled", True):
+        yield fail(check_id, resource, "enabled HTTPS health checks",
+                   f"HealthCheckProtocol {group.get('HealthCheckProtocol')}, "
+                   f"HealthCheckEnabled {group.get('HealthCheckEnabled')}")
+
+
+@check("VFY_SWEB_007", "Ensure every registered target is healthy")
+def targets_healthy(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    arn = deployment.outputs.target_group_arn
+    descriptions = deployment.clients("elbv2").describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+    if not descriptions:
+        yield fail(check_id, f"target group {arn}", "at least one registered target", "none")
+    for description in descriptions:
+        health = description["TargetHealth"]
+        if health["State"] != "healthy":
+            yield fail(check_id, f"target {description['Target']['Id']} of {arn}", "state healthy",
+                       f"{health['State']} ({health.get('Reason', 'no reason')})")
+
+
+# --- Security groups -------------------------------------------------------------------------------
+
+def _rule_key(rule: Mapping[str, object]) -> tuple[str, int, int, str]:
+    source = rule.get("CidrIpv4") or rule.get("CidrIpv6") or rule.get("PrefixListId") or \
+        (rule.get("ReferencedGroupInfo") or {}).get("GroupId", "?")
+    return (str(rule["IpProtocol"]), int(rule["FromPort"]), int(rule["ToPort"]), str(source))
+
+
+def expected_ingress(outputs: DeploymentOutputs, app_port: int) -> dict[str, set[tuple[str, int, int, str]]]:
+    """The exact ingress chain: world → ALB (80, 443) → web (443) → app (app port) → database (3306)."""
+    return {
+        outputs.alb_security_group_id: {("tcp", port, port, cidr) for cidr in WORLD for port in (HTTP_PORT, HTTPS_PORT)},
+        outputs.web_security_group_id: {("tcp", HTTPS_PORT, HTTPS_PORT, outputs.alb_security_group_id)},
+        outputs.app_security_group_id: {("tcp", app_port, app_port, outputs.web_security_group_id)},
+        outputs.db_security_group_id: {("tcp", MYSQL_PORT, MYSQL_PORT, outputs.app_security_group_id)},
+    }
+
+
+@check("VFY_SWEB_008", "Ensure the security groups admit exactly the tier chain")
+def security_group_chain(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    expected = expected_ingress(deployment.outputs, deployment.settings.app_port)
+    found: dict[str, set[tuple[str, int, int, str]]] = {group: set() for group in expected}
+    for rule in deployment.ingress_rules:
+        if rule["GroupId"] in found:
+            found[rule["GroupId"]].add(_rule_key(rule))
+    for name, group_id in deployment.tier_groups.items():
+        if found[group_id] != expected[group_id]:
+            yield fail(check_id, f"{name} security group {group_id}",
+                       f"ingress exactly {_describe(expected[group_id])}", _describe(found[group_id]))
+
+
+def _describe(rules: Iterable[tuple[str, int, int, str]]) -> str:
+    return "[" + ", ".join(f"{protocol} {start}-{end} from {source}"
+                           for protocol, start, end, source in sorted(rules)) + "]"
+
+
+@check("VFY_SWEB_009", "Ensure no security group of the stack or its hosts admits SSH")
+def no_ssh(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    for rule in deployment.ingress_rules:
+        protocol, start, end, source = _rule_key(rule)
+        if protocol == "-1" or (protocol in ("tcp", "6") and start <= SSH_PORT <= end):
+            yield fail(check_id, f"security group {rule['GroupId']} rule {rule.get('SecurityGroupRuleId')}",
+                       "no ingress on port 22", f"{protocol} {start}-{end} from {source}")
+
+
+# --- Hosts -----------------------------------------------------------------------------------------
+
+@check("VFY_SWEB_010", "Ensure both Auto Scaling groups have running hosts")
+def hosts_present(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    for name, instances in deployment.instances_by_group.items():
+        if not instances:
+            yield fail(check_id, f"Auto Scaling group {name}", "at least one instance", "none")
+
+
+@check("VFY_SWEB_011", "Ensure every host requires IMDSv2")
+def hosts_imdsv2(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    for instance in deployment.instances:
+        tokens = instance.get("MetadataOptions", {}).get("HttpTokens")
+        if tokens != "required":
+            yield fail(check_id, f"instance {instance['InstanceId']}", "MetadataOptions.HttpTokens required", tokens)
+
+
+@check("VFY_SWEB_012", "Ensure no host has a public IP address")
+def hosts_no_public_ip(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    for instance in deployment.instances:
+        if instance.get("PublicIpAddress"):
+            yield fail(check_id, f"instance {instance['InstanceId']}", "no public IP address",
+                       instance["PublicIpAddress"])
+
+
+@check("VFY_SWEB_013", "Ensure every host has the instance profile with only the agent and SSM policies")
+def hosts_instance_profile(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    iam = deployment.clients("iam")
+    policies_by_profile: dict[str, set[str]] = {}
+    for instance in deployment.instances:
+        arn = (instance.get("IamInstanceProfile") or {}).get("Arn")
+        if not arn:
+            yield fail(check_id, f"instance {instance['InstanceId']}", "an IAM instance profile", "none")
+            continue
+        if arn not in policies_by_profile:
+            profile = iam.get_instance_profile(InstanceProfileName=arn.rsplit("/", 1)[-1])["InstanceProfile"]
+            policies_by_profile[arn] = {
+                policy["PolicyName"]
+                for role in profile["Roles"]
+                for policy in iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
+            }
+        if policies_by_profile[arn] != set(AGENT_MANAGED_POLICIES):
+            yield fail(check_id, f"instance {instance['InstanceId']} profile {arn}",
+                       f"managed policies exactly {sorted(AGENT_MANAGED_POLICIES)}", sorted(policies_by_profile[arn]))
+
+
+@check("VFY_SWEB_014", "Ensure every host is registered and online in SSM")
+def hosts_ssm_online(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    ids = [instance["InstanceId"] for instance in deployment.instances]
+    if not ids:
+        return
+    status: dict[str, str] = {}
+    for page in deployment.clients("ssm").get_paginator("describe_instance_information").paginate(
+        Filters=[{"Key": "InstanceIds", "Values": ids}]
+    ):
+        status.update({info["InstanceId"]: info.get("PingStatus", "?") for info in page["InstanceInformationList"]})
+    for instance_id in ids:
+        if status.get(instance_id) != "Online":
+            yield fail(check_id, f"instance {instance_id}", "SSM PingStatus Online",
+                       status.get(instance_id, "not registered with SSM"))
+
+
+@check("VFY_SWEB_015", "Ensure the CloudWatch agent's metrics arrive from every host")
+def hosts_agent_metrics(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    ids = [instance["InstanceId"] for instance in deployment.instances]
+    if not ids:
+        return
+    window = deployment.settings.agent_metrics_window
+    queries = [
+        {"Id": f"mem{index}", "ReturnData": True, "MetricStat": {
+            "Metric": {"Namespace": HOST_METRICS_NAMESPACE, "MetricName": AGENT_METRIC,
+                       "Dimensions": [{"Name": "InstanceId", "Value": instance_id}]},
+            "Period": 60, "Stat": "Maximum"}}
+        for index, instance_id in enumerate(ids)
+    ]
+    response = deployment.clients("cloudwatch").get_metric_data(
+        MetricDataQueries=queries, StartTime=deployment.now - window, EndTime=deployment.now)
+    counts = {result["Id"]: len(result["Values"]) for result in response["MetricDataResults"]}
+    for index, instance_id in enumerate(ids):
+        if not counts.get(f"mem{index}"):
+            yield fail(check_id, f"instance {instance_id}",
+                       f"{HOST_METRICS_NAMESPACE}/{AGENT_METRIC} datapoints in the last {window}", "none")
+
+
+# --- QPS -------------------------------------------------------------------------------------------
+
+@check("VFY_SWEB_016", "Ensure fleet QPS (ALB RequestCount Sum / PERIOD) has datapoints")
+def fleet_qps(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    dimensions = {"LoadBalancer": deployment.outputs.load_balancer_dimension}
+    if not deployment.qps_datapoints(FLEET_QPS, dimensions):
+        yield fail(check_id, f"load balancer {deployment.outputs.alb_arn}",
+                   f"{FLEET_QPS.namespace}/{FLEET_QPS.metric_name} datapoints in the last "
+                   f"{deployment.settings.qps_window}", "none (no traffic, or the ALB is not serving)")
+
+
+@check("VFY_SWEB_017", "Ensure per-host QPS (nginx_http_requests_total Sum / PERIOD) has datapoints for every host")
+def host_qps(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    for instance in deployment.instances:
+        resource = f"instance {instance['InstanceId']}"
+        tier = _attributes(instance.get("Tags", [])).get(TIER_TAG)
+        if not tier:
+            yield fail(check_id, resource, f"a {TIER_TAG} tag naming its Tier dimension", "no tag")
+            continue
+        if not deployment.qps_datapoints(HOST_QPS, {"InstanceId": instance["InstanceId"], "Tier": tier}):
+            yield fail(check_id, resource, f"{HOST_QPS.namespace}/{HOST_QPS.metric_name} datapoints "
+                       f"(Tier {tier}) in the last {deployment.settings.qps_window}", "none")
+
+
+@check("VFY_SWEB_018", "Ensure the QPS alarms exist, use fleet QPS, notify the alarm topic and have data")
+def qps_alarms(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    outputs, settings = deployment.outputs, deployment.settings
+    for name in (outputs.qps_high_alarm, outputs.qps_low_alarm):
+        alarm = deployment.qps_alarms.get(name)
+        resource = f"alarm {name!r}"
+        if alarm is None:
+            yield fail(check_id, resource, "a CloudWatch metric alarm", "no such alarm")
+            continue
+        expressions = [query.get("Expression") for query in alarm.get("Metrics", [])]
+        metrics = [query["MetricStat"]["Metric"].get("MetricName") for query in alarm.get("Metrics", [])
+                   if "MetricStat" in query]
+        if FLEET_QPS.expression not in expressions or FLEET_QPS.metric_name not in metrics:
+            yield fail(check_id, resource, f"metric math {FLEET_QPS.expression!r} over {FLEET_QPS.metric_name}",
+                       f"expressions {expressions}, metrics {metrics}")
+        if outputs.alarm_topic_arn not in alarm.get("AlarmActions", []):
+            yield fail(check_id, resource, f"AlarmActions including {outputs.alarm_topic_arn}",
+                       alarm.get("AlarmActions", []))
+        since = alarm["StateUpdatedTimestamp"]
+        if alarm["StateValue"] == "INSUFFICIENT_DATA" and deployment.now - since > settings.insufficient_data_grace:
+            yield fail(check_id, resource, f"INSUFFICIENT_DATA for at most {settings.insufficient_data_grace}",
+                       f"INSUFFICIENT_DATA since {since.isoformat()}")
+
+
+# --- Database --------------------------------------------------------------------------------------
+
+def _cluster_resource(deployment: Deployment) -> str:
+    return f"DB cluster {deployment.outputs.db_cluster_identifier}"
+
+
+@check("VFY_SWEB_019", "Ensure the database is Multi-AZ")
+def db_multi_az(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    cluster = deployment.cluster
+    members = cluster.get("DBClusterMembers", [])
+    is_aurora = str(cluster["Engine"]).startswith("aurora")
+    if is_aurora and len(members) < 2:
+        yield fail(check_id, _cluster_resource(deployment), "an Aurora cluster with at least 2 instances",
+                   f"{len(members)} instance(s)")
+    elif not is_aurora and not cluster.get("MultiAZ"):
+        yield fail(check_id, _cluster_resource(deployment), "MultiAZ true",
+                   f"MultiAZ {cluster.get('MultiAZ')} with {len(members)} member(s)")
+
+
+@check("VFY_SWEB_020", "Ensure the database is available")
+def db_available(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    if deployment.cluster["Status"] != "available":
+        yield fail(check_id, _cluster_resource(deployment), "Status available", deployment.cluster["Status"])
+
+
+@check("VFY_SWEB_021", "Ensure the database storage is encrypted")
+def db_encrypted(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    if not deployment.cluster.get("StorageEncrypted"):
+        yield fail(check_id, _cluster_resource(deployment), "StorageEncrypted true",
+                   deployment.cluster.get("StorageEncrypted"))
+
+
+@check("VFY_SWEB_022", "Ensure the database is deletion-protected")
+def db_deletion_protected(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    if not deployment.cluster.get("DeletionProtection"):
+        yield fail(check_id, _cluster_resource(deployment), "DeletionProtection true",
+                   deployment.cluster.get("DeletionProtection"))
+
+
+@check("VFY_SWEB_023", "Ensure the database keeps automated backups for at least 7 days")
+def db_backups(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    days = deployment.cluster.get("BackupRetentionPeriod", 0)
+    minimum = deployment.settings.min_backup_retention_days
+    if days < minimum:
+        yield fail(check_id, _cluster_resource(deployment), f"BackupRetentionPeriod >= {minimum}", days)
+
+
+@check("VFY_SWEB_024", "Ensure the master password is managed in Secrets Manager")
+def db_managed_secret(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    secret = deployment.cluster.get("MasterUserSecret") or {}
+    if not secret.get("SecretArn"):
+        yield fail(check_id, _cluster_resource(deployment), "a MasterUserSecret (RDS-managed password)", "none")
+
+
+@check("VFY_SWEB_025", "Ensure the database has a reader endpoint")
+def db_reader_endpoint(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    if not deployment.cluster.get("ReaderEndpoint"):
+        yield fail(check_id, _cluster_resource(deployment), "a ReaderEndpoint", "none")
+
+
+# --- Logs ------------------------------------------------------------------------------------------
+
+@check("VFY_SWEB_026", "Ensure the access log bucket blocks all public access")
+def log_bucket_private(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    bucket = deployment.outputs.access_log_bucket
+    try:
+        block = deployment.clients("s3").get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "NoSuchPublicAccessBlockConfiguration":
+            raise
+        block = {}
+    expected = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+    off = [setting for setting in expected if not block.get(setting)]
+    if off:
+        yield fail(check_id, f"S3 bucket {bucket}", f"public access block with {list(expected)} true",
+                   f"{off} not true")

@@ -1,0 +1,73 @@
+"""The verifier against deployments in moto: a compliant one passes, each broken one fails one way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from moto_deployment import Breakage
+from secure_web.verify import CHECKS, VerifySettings
+
+
+def failures(results) -> dict[str, list[str]]:
+    return {result.check.check_id: [str(finding) for finding in result.findings]
+            for result in results if not result.passed}
+
+
+def test_compliant_deployment_passes_every_check(deploy):
+    # GIVEN the reference stack's resources as boto3 creates them
+    deployment = deploy()
+    # WHEN the verifier runs every check
+    results = deployment.verify()
+    # THEN none fails, and every check ran
+    assert failures(results) == {}
+    assert [result.check.check_id for result in results] == [check.check_id for check in CHECKS]
+
+
+@dataclass(frozen=True)
+class Variant:
+    breakage: Breakage
+    failing: frozenset[str]
+    message: str
+    settings: VerifySettings | None = None
+
+
+VARIANTS = [
+    Variant(Breakage.HTTP_TARGET_GROUP, frozenset({"VFY_SWEB_006"}), "expected Protocol HTTPS; found HTTP"),
+    Variant(Breakage.SSH_FROM_WORLD, frozenset({"VFY_SWEB_008", "VFY_SWEB_009"}),
+            "expected no ingress on port 22; found tcp 22-22 from 0.0.0.0/0"),
+    Variant(Breakage.SINGLE_AZ_DATABASE, frozenset({"VFY_SWEB_019"}), "expected MultiAZ true; found MultiAZ False"),
+    Variant(Breakage.NO_QPS_LOW_ALARM, frozenset({"VFY_SWEB_018"}),
+            "fleet QPS low': expected a CloudWatch metric alarm; found no such alarm"),
+    Variant(Breakage.IMDSV1_HOST, frozenset({"VFY_SWEB_011"}), "expected MetadataOptions.HttpTokens required; found optional"),
+    Variant(Breakage.NO_WAF, frozenset({"VFY_SWEB_005"}), "expected an associated WAF web ACL; found no web ACL"),
+    Variant(Breakage.OLD_TLS_POLICY, frozenset({"VFY_SWEB_002"}), "found ELBSecurityPolicy-2016-08"),
+    Variant(Breakage.HTTP_FORWARDED, frozenset({"VFY_SWEB_003"}), "expected a single redirect action"),
+    Variant(Breakage.PUBLIC_LOG_BUCKET, frozenset({"VFY_SWEB_026"}), "expected public access block"),
+    Variant(Breakage.SHORT_BACKUPS, frozenset({"VFY_SWEB_023"}), "expected BackupRetentionPeriod >= 7; found 1"),
+    Variant(Breakage.STALE_ALARM, frozenset({"VFY_SWEB_018"}), "expected INSUFFICIENT_DATA for at most 0:00:00",
+            VerifySettings(insufficient_data_grace=timedelta(0))),
+    Variant(Breakage.SILENT_HOST, frozenset({"VFY_SWEB_015", "VFY_SWEB_017"}),
+            "expected SecureWeb/Host/mem_used_percent datapoints in the last 0:10:00; found none"),
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=[variant.breakage.name.lower() for variant in VARIANTS])
+def test_broken_deployment_fails_with_the_expected_message(deploy, variant: Variant):
+    # GIVEN a deployment with exactly one thing wrong
+    deployment = deploy(variant.breakage)
+    # WHEN the verifier runs
+    found = failures(deployment.verify(variant.settings))
+    # THEN exactly the checks covering that thing fail, saying what was expected and found
+    assert set(found) == variant.failing, found
+    assert any(variant.message in message for messages in found.values() for message in messages), found
+
+
+def test_host_offline_in_ssm_fails(deploy):
+    deployment = deploy()
+    found = failures(deployment.verify(ssm_online=False))
+    assert set(found) == {"VFY_SWEB_014"}
+    assert all(message.endswith("expected SSM PingStatus Online; found ConnectionLost")
+               for message in found["VFY_SWEB_014"])
