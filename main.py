@@ -96,8 +96,10 @@ class ReferenceStack(cdktf.TerraformStack):
             default_tags=blocks([{"tags": {"project": "secure-web", "stack": settings.stack_name}}]),
         )
         if settings.state_bucket:
-            cdktf.S3Backend(self, bucket=settings.state_bucket, key=settings.state_key, region=settings.region,
-                            encrypt=True, use_lockfile=True)
+            backend = cdktf.S3Backend(self, bucket=settings.state_bucket, key=settings.state_key,
+                                      region=settings.region, encrypt=True)
+            # S3 native state locking (Terraform >= 1.10); the cdktf 0.21 bindings predate the argument.
+            backend.add_override("use_lockfile", True)
         network = Network(self, "network", NetworkProps())
         alarms = AlarmTopic(self, "alarms")
         tier = SecureWebTier(self, "web", SecureWebTierProps(
