@@ -4,16 +4,26 @@
 modules (about 7 s and 600 MB). The resource modules only need the package's
 ``_jsii`` module, which loads the provider's jsii assembly, so we register an
 empty package object under the real name and import just the modules we use.
+The JavaScript side has the same problem: the jsii kernel ``require``s the
+provider's ``lib/index.js``, which loads all 2,212 JavaScript modules (about 4 s
+and 450 MB in node). Before the provider's assembly is loaded we hand the kernel
+a tiny generated assembly whose only code makes that index lazy, so node also
+loads just the resource modules we use.
 The synthesized JSON is the same either way; ``SECURE_WEB_PROVIDER_IMPORT=stock``
-switches back to the plain import, for comparison and as a fallback.
+switches back to the plain imports on both sides, for comparison and as a fallback.
 """
 
 from __future__ import annotations
 
+import gzip
 import importlib
 import importlib.util
+import io
+import json
 import os
 import sys
+import tarfile
+import tempfile
 import types
 
 PACKAGE = "cdktf_cdktf_provider_aws"
@@ -25,12 +35,102 @@ def import_mode() -> str:
     return "stock" if os.environ.get(IMPORT_MODE_VARIABLE, "").lower() == "stock" else "lazy"
 
 
+# Installed in the jsii kernel (node) before the provider assembly loads: when the
+# kernel requires @cdktf/provider-aws/lib/index.js, it gets an object whose
+# properties require each resource module on first use. The index must consist of
+# nothing but `exports.x = require("./x");` lines, else it loads as usual.
+_LAZY_INDEX_JS = r"""
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const Module = require("module");
+const EXPORT_LINE = /^exports\.(\w+) = require\("(\.\/[a-z0-9-]+)"\);$/;
+const INDEX = `${path.sep}lib${path.sep}index.js`;
+
+function lazyIndex(filename) {
+  const dir = path.dirname(filename);
+  let manifest;
+  try { manifest = JSON.parse(fs.readFileSync(path.join(dir, "..", "package.json"), "utf8")); } catch { return undefined; }
+  if (manifest.name !== "@cdktf/provider-aws") return undefined;
+  const source = fs.readFileSync(filename, "utf8");
+  const lazy = { __esModule: true };
+  let lazyCount = 0;
+  for (const line of source.split("\n")) {
+    const match = EXPORT_LINE.exec(line);
+    if (!match) continue;
+    const [, name, relative] = match;
+    lazyCount += 1;
+    Object.defineProperty(lazy, name, {
+      enumerable: true, configurable: true,
+      get() {
+        const value = require(path.join(dir, relative));
+        Object.defineProperty(lazy, name, { enumerable: true, value });
+        return value;
+      },
+    });
+  }
+  return lazyCount > 0 && lazyCount === source.split("require(").length - 1 ? lazy : undefined;
+}
+
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  const filename = Module._resolveFilename(request, parent, isMain);
+  if (filename.endsWith(INDEX) && Module._cache[filename] === undefined) {
+    const lazy = lazyIndex(filename);
+    if (lazy !== undefined) {
+      const module = new Module(filename, parent);
+      module.filename = filename;
+      module.exports = lazy;
+      module.loaded = true;
+      Module._cache[filename] = module;
+      return lazy;
+    }
+  }
+  return load.apply(this, arguments);
+};
+"""
+_LOADER_NAME = "secure-web-lazy-provider-index"
+_LOADER_VERSION = "1.0.0"
+
+
+def _loader_tarball() -> bytes:
+    """A minimal jsii assembly whose module is ``_LAZY_INDEX_JS``; byte-stable, so the kernel caches it once."""
+    files = {
+        "package/package.json": {"name": _LOADER_NAME, "version": _LOADER_VERSION, "main": "index.js",
+                                 "license": "Apache-2.0"},
+        "package/.jsii": {"schema": "jsii/0.10.0", "name": _LOADER_NAME, "version": _LOADER_VERSION,
+                          "fingerprint": _LOADER_NAME, "jsiiVersion": "1.0.0", "license": "Apache-2.0",
+                          "homepage": "", "description": "", "repository": {"type": "git", "url": ""},
+                          "author": {"name": "secure_web", "roles": ["author"]}, "types": {}},
+        "package/index.js": _LAZY_INDEX_JS,
+    }
+    archive = io.BytesIO()
+    with gzip.GzipFile(fileobj=archive, mode="wb", mtime=0) as zipped, tarfile.open(fileobj=zipped, mode="w") as tar:
+        for name, content in files.items():
+            data = (content if isinstance(content, str) else json.dumps(content, sort_keys=True)).encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return archive.getvalue()
+
+
+def _make_provider_index_lazy_in_kernel() -> None:
+    import jsii._runtime  # imported here: the kernel is jsii's process-wide singleton
+
+    with tempfile.TemporaryDirectory(prefix="secure-web-") as directory:
+        tarball = os.path.join(directory, f"{_LOADER_NAME}.tgz")
+        with open(tarball, "wb") as handle:
+            handle.write(_loader_tarball())
+        jsii._runtime.kernel.load(_LOADER_NAME, _LOADER_VERSION, tarball)
+
+
 def _register_package_without_init() -> None:
     if PACKAGE in sys.modules:
         return
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or spec.submodule_search_locations is None:
         raise ImportError(f"{PACKAGE} is not installed; install cdktf-cdktf-provider-aws==21.22.1")
+    _make_provider_index_lazy_in_kernel()
     package = types.ModuleType(PACKAGE)
     package.__path__ = list(spec.submodule_search_locations)
     package.__file__ = spec.origin
