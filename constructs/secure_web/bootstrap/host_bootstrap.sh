@@ -43,18 +43,19 @@ on_error() {
 }
 trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
 
-# install_if_changed MODE PATH: write stdin to PATH (owner root) only when the
-# content or mode differs; returns 0 when it wrote, 1 when PATH was up to date.
+# install_if_changed MODE PATH [GROUP]: write stdin to PATH (owner root, group
+# GROUP or root) only when content, mode or group differ; returns 0 when it
+# wrote, 1 when PATH was up to date.
 install_if_changed() {
-    local mode=$1 path=$2 staged
+    local mode=$1 path=$2 group=${3:-root} staged
     staged=$(mktemp)
     cat > "$staged"
     if [[ -f $path ]] && cmp -s "$staged" "$path" \
-        && [[ $(stat -c '%a %U %G' "$path") == "${mode#0} root root" ]]; then
+        && [[ $(stat -c '%a %U %G' "$path") == "${mode#0} root $group" ]]; then
         rm -f "$staged"
         return 1
     fi
-    install -D -m "$mode" -o root -g root "$staged" "$path"
+    install -D -m "$mode" -o root -g "$group" "$staged" "$path"
     rm -f "$staged"
     log "wrote $path"
 }
@@ -288,13 +289,15 @@ configure_exporter() {
         || systemctl start prometheus-nginx-exporter.service
 }
 
+# The agent runs as cwagent (when installed): it reads these files as that group.
 write_agent_files() {
-    local id
+    local id group=root
     id=$(instance_id)
+    getent group cwagent > /dev/null && group=cwagent
     printf '%s\n' "${AGENT_CONFIG_JSON//@INSTANCE_ID@/$id}" \
-        | install_if_changed 0640 "$AGENT_CONFIG_PATH" || true
+        | install_if_changed 0640 "$AGENT_CONFIG_PATH" "$group" || true
     printf '%s\n' "${PROMETHEUS_SCRAPE_YAML//@INSTANCE_ID@/$id}" \
-        | install_if_changed 0640 "$PROMETHEUS_SCRAPE_CONFIG_PATH" || true
+        | install_if_changed 0640 "$PROMETHEUS_SCRAPE_CONFIG_PATH" "$group" || true
 }
 
 # install_deb PACKAGE URL: download and install an agent .deb unless installed.
@@ -317,6 +320,11 @@ install_aws_agents() {
         "https://amazoncloudwatch-agent-$region.s3.$region.amazonaws.com/debian/$arch/latest/amazon-cloudwatch-agent.deb"
     install_deb amazon-ssm-agent \
         "https://s3.$region.amazonaws.com/amazon-ssm-$region/latest/debian_$arch/amazon-ssm-agent.deb"
+    # nginx logs are www-data:adm 0640; the agent ships them as cwagent.
+    id -nG cwagent | grep -qw adm || usermod -a -G adm cwagent
+}
+
+start_aws_agents() {
     "$CLOUDWATCH_AGENT_CTL" -a fetch-config -m ec2 -s -c "ssm:$AGENT_CONFIG_PARAMETER"
     systemctl enable --quiet amazon-ssm-agent.service amazon-cloudwatch-agent.service
     systemctl is-active --quiet amazon-ssm-agent.service || systemctl start amazon-ssm-agent.service
@@ -350,14 +358,15 @@ main() {
     ensure_certificate
     if ((CLOUDWATCH_AGENT)); then
         services+=(amazon-cloudwatch-agent.service amazon-ssm-agent.service)
-    fi
-    write_agent_files
-    if ((CLOUDWATCH_AGENT)); then
         install_aws_agents
     fi
+    write_agent_files
     restart_on_failure "${services[@]}"
     configure_nginx
     configure_exporter
+    if ((CLOUDWATCH_AGENT)); then
+        start_aws_agents
+    fi
     write_bootstrap_env
     log "done"
 }

@@ -1,0 +1,176 @@
+"""Rendering bootstrap/host_bootstrap.sh into user data: quoting, validation, size, shell syntax."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from secure_web.agent_config import AgentLogGroups, PROMETHEUS_SCRAPE_CONFIG_PATH, agent_config_json, prometheus_scrape_yaml
+from secure_web.host_bootstrap import (
+    PARAMETERS_MARKER,
+    USER_DATA_LIMIT_BYTES,
+    HostBootstrapParams,
+    bootstrap_script,
+    render_user_data,
+)
+
+SCRIPT_PATH = Path(__file__).resolve().parents[2] / "constructs" / "secure_web" / "bootstrap" / "host_bootstrap.sh"
+HOSTILE_TEXT = "it's \"$(touch /tmp/pwned)\" `id` ${HOME} \\ \n; exit 1 #"
+
+
+def valid_params(**overrides: object) -> HostBootstrapParams:
+    log_groups = AgentLogGroups(access="/sw/access", error="/sw/error", prometheus="/sw/prometheus")
+    values: dict[str, object] = {
+        "role": "web",
+        "allowed_https_cidrs": ("10.0.0.0/16",),
+        "agent_config_parameter": "AmazonCloudWatch-web",
+        "agent_config_json": agent_config_json(log_groups=log_groups),
+        "prometheus_scrape_yaml": prometheus_scrape_yaml(tier="web"),
+    }
+    values.update(overrides)
+    return HostBootstrapParams(**values)
+
+
+def agent_json_with(extra: str) -> str:
+    config = json.loads(valid_params().agent_config_json)
+    config["comment"] = extra
+    return json.dumps(config)
+
+
+def rendered_parameters(user_data: str) -> dict[str, str]:
+    """Runs only the rendered parameter block in bash and reads back what each variable holds."""
+    block = user_data.split("set -Eeuo pipefail\n", 1)[1].split("\nfor parameter in", 1)[0]
+    names = ["ROLE", "HTTPS_PORT", "ALLOWED_HTTPS_CIDRS", "SSH_ALLOWED_CIDRS", "CLOUDWATCH_AGENT",
+             "AGENT_CONFIG_PARAMETER", "PROMETHEUS_SCRAPE_CONFIG_PATH", "AGENT_CONFIG_JSON", "PROMETHEUS_SCRAPE_YAML"]
+    program = block + "\nprintf '%s\\0' " + " ".join(f'"${name}"' for name in names)
+    output = subprocess.run(["bash", "-c", program], capture_output=True, text=True, check=True).stdout
+    return dict(zip(names, output.split("\0")))
+
+
+def test_marker_is_replaced_once_and_the_rest_is_the_shipped_script():
+    script = bootstrap_script()
+    head, tail = script.split(PARAMETERS_MARKER)
+    user_data = render_user_data(valid_params())
+    assert PARAMETERS_MARKER not in user_data
+    assert user_data.startswith(head) and user_data.endswith(tail)
+
+
+def test_shipped_script_is_the_repository_file():
+    assert bootstrap_script() == SCRIPT_PATH.read_text()
+
+
+def test_parameters_reach_the_script_verbatim():
+    params = valid_params(role="app", https_port=8443, ssh_allowed_cidrs=("10.0.2.0/24", "fd00::/8"),
+                          cloudwatch_agent=False, agent_config_json=agent_json_with(HOSTILE_TEXT),
+                          prometheus_scrape_yaml=HOSTILE_TEXT)
+    assert rendered_parameters(render_user_data(params)) == {
+        "ROLE": "app",
+        "HTTPS_PORT": "8443",
+        "ALLOWED_HTTPS_CIDRS": "10.0.0.0/16",
+        "SSH_ALLOWED_CIDRS": "10.0.2.0/24 fd00::/8",
+        "CLOUDWATCH_AGENT": "0",
+        "AGENT_CONFIG_PARAMETER": "AmazonCloudWatch-web",
+        "PROMETHEUS_SCRAPE_CONFIG_PATH": PROMETHEUS_SCRAPE_CONFIG_PATH,
+        "AGENT_CONFIG_JSON": params.agent_config_json,
+        "PROMETHEUS_SCRAPE_YAML": HOSTILE_TEXT,
+    }
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), min_size=1))
+def test_any_scrape_config_text_survives_quoting(text):
+    if not text.strip():
+        return
+    user_data = render_user_data(valid_params(prometheus_scrape_yaml=text))
+    assert rendered_parameters(user_data)["PROMETHEUS_SCRAPE_YAML"] == text
+
+
+def test_agent_defaults_on_and_ssh_closed():
+    values = rendered_parameters(render_user_data(valid_params()))
+    assert (values["CLOUDWATCH_AGENT"], values["SSH_ALLOWED_CIDRS"], values["HTTPS_PORT"]) == ("1", "", "443")
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("role", "Web!"),
+        ("role", ""),
+        ("https_port", 0),
+        ("https_port", 70000),
+        ("https_port", 8080),
+        ("https_port", 22),
+        ("https_port", True),
+        ("allowed_https_cidrs", ()),
+        ("allowed_https_cidrs", ("10.0.0.1/16",)),
+        ("allowed_https_cidrs", ("10.0.0.0/16; accept",)),
+        ("ssh_allowed_cidrs", ("10.0.2.0/33",)),
+        ("ssh_allowed_cidrs", ("10.0.2.1",)),
+        ("cloudwatch_agent", "yes"),
+        ("agent_config_parameter", "secure-web-agent"),
+        ("agent_config_parameter", "AmazonCloudWatch-x;reboot"),
+        ("agent_config_json", "not json"),
+        ("agent_config_json", "{}"),
+        ("agent_config_json", "[]"),
+        ("agent_config_json", '{"logs":{"metrics_collected":{"prometheus":{"prometheus_config_path":"../x"}}}}'),
+        ("prometheus_scrape_yaml", " \n"),
+    ],
+)
+def test_invalid_value_is_rejected_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=f"'{field}"):
+        render_user_data(valid_params(**{field: value}))
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ValueError) as raised:
+        render_user_data(valid_params(role="", https_port=0, allowed_https_cidrs=()))
+    assert all(f"'{field}'" in str(raised.value) for field in ("role", "https_port", "allowed_https_cidrs"))
+
+
+def test_user_data_over_ec2_limit_is_rejected():
+    oversized = valid_params(prometheus_scrape_yaml="#" * USER_DATA_LIMIT_BYTES)
+    with pytest.raises(ValueError, match=f"at most {USER_DATA_LIMIT_BYTES} bytes"):
+        render_user_data(oversized)
+
+
+def test_default_user_data_leaves_room_under_the_limit():
+    assert len(render_user_data(valid_params()).encode()) < USER_DATA_LIMIT_BYTES - 1024
+
+
+def test_rendered_user_data_is_valid_bash(tmp_path):
+    user_data = tmp_path / "user-data"
+    user_data.write_text(render_user_data(valid_params(agent_config_json=agent_json_with(HOSTILE_TEXT))))
+    result = subprocess.run(["bash", "-n", str(user_data)], capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed (apt-get install shellcheck)")
+def test_script_passes_shellcheck():
+    result = subprocess.run(["shellcheck", str(SCRIPT_PATH)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed (apt-get install shellcheck)")
+def test_rendered_user_data_passes_shellcheck(tmp_path):
+    user_data = tmp_path / "user-data"
+    user_data.write_text(render_user_data(valid_params()))
+    # SC2016: the agent configuration holds the agent's own ${aws:...} placeholders, quoted on purpose.
+    result = subprocess.run(["shellcheck", "--exclude=SC2016", str(user_data)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+def test_unrendered_script_stops_before_changing_anything():
+    result = subprocess.run(["bash", str(SCRIPT_PATH)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "not rendered: ROLE is not set" in result.stderr
+
+
+def test_params_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        valid_params().role = "app"  # type: ignore[misc]

@@ -1,0 +1,200 @@
+"""A MonitoredHost's synthesized user data, booted on a real Debian 12 VM, passes the host suite.
+
+GIVEN a Debian 12 qemu VM seeded with the exact user data MonitoredHost puts in
+its launch template (agent install off, SSH allowed from qemu's network),
+WHEN cloud-init has run it,
+THEN cloud-init reports no error, a second run changes nothing, tests/hosts
+passes, and after the host is deliberately broken the same suite fails on
+exactly the broken checks.
+
+The tests run in order against one VM (a module-scoped fixture): the last one
+breaks the host. Opt in with ``pytest -m vm tests/vm`` after ``.ci/vm-setup.sh``;
+a run that does not select the ``vm`` marker skips this module.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from harness import QEMU_NETWORK, VirtualMachine, ensure_image, synthesized_user_data
+
+pytestmark = pytest.mark.vm
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+HOSTS_SUITE = REPO_ROOT / "tests" / "hosts"
+SUITE_TIMEOUT_SECONDS = 900
+REQUIRED_TOOLS = ("qemu-system-x86_64", "qemu-img", "mmdebstrap", "mkfs.ext4", "genisoimage", "ssh", "ssh-keygen")
+
+VM_HOST_PROPS = {
+    "name": "vm-web",
+    "role": "web",
+    "https_port": 443,
+    # Stands in for the VPC range; it also holds qemu's 10.0.2.2, so the
+    # forwarded HTTPS port on 127.0.0.1 reaches nginx for load tests.
+    "allowed_https_cidrs": ("10.0.0.0/16",),
+    "ssh_allowed_cidrs": (QEMU_NETWORK,),
+    "cloudwatch_agent_install": False,
+}
+
+# Applied after the good run: no firewall, legacy TLS, stub_status on every address.
+BREAK_HOST = """
+nft flush ruleset
+sed -i -e 's/ssl_protocols TLSv1.2 TLSv1.3;/ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;/' \
+       -e 's/ssl_ciphers [^;]*;/ssl_ciphers DEFAULT:@SECLEVEL=0;/' /etc/nginx/conf.d/secure-web.conf
+sed -i 's/listen 127.0.0.1:8080;/listen 0.0.0.0:8080;/' /etc/nginx/conf.d/secure-web-status.conf
+nginx -t -q
+# A restart, not a reload: nginx cannot bind 0.0.0.0:8080 while it holds 127.0.0.1:8080.
+systemctl restart nginx
+for attempt in $(seq 30); do ss -Hltn | grep -q '^LISTEN.* 0.0.0.0:8080 ' && exit 0; sleep 1; done
+exit 1
+"""
+
+EXPECTED_BROKEN_FAILURES = {
+    "test_nftables.py::test_hook_policy_is_drop[input]",
+    "test_nftables.py::test_hook_policy_is_drop[forward]",
+    "test_nftables.py::test_https_port_admitted_only_from_allowed_cidrs",
+    "test_nftables.py::test_ssh_admitted_only_from_ssh_cidrs",
+    "test_sockets.py::test_listens_on_loopback_only[stub_status]",
+    "test_tls.py::test_legacy_protocol_is_refused[tls1]",
+    "test_tls.py::test_legacy_protocol_is_refused[tls1_1]",
+}
+
+# What the bootstrap manages; a second run must leave all of it byte for byte.
+MANAGED_STATE = (
+    "find /etc/nginx /etc/secure-web /var/www/secure-web /etc/nftables.conf /etc/default/prometheus-nginx-exporter "
+    "/etc/systemd/system -type f -print0 | sort -z | tee >(xargs -0 sha256sum) | xargs -0 stat -c '%n %Y %a %U:%G'; "
+    "ls /etc/nginx/sites-enabled; nft list ruleset | sha256sum"
+)
+
+
+def report(config: pytest.Config, text: str) -> None:
+    """Print past pytest's output capture, so timings show in every run."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(text, flush=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def vm_selected(request) -> None:
+    markexpr = request.config.getoption("markexpr") or ""
+    if not re.search(r"(?<!not )\bvm\b", markexpr):
+        pytest.skip("boots a VM for minutes: select it with -m vm (after .ci/vm-setup.sh)")
+    missing = [tool for tool in REQUIRED_TOOLS if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"missing {', '.join(missing)}: run .ci/vm-setup.sh")
+
+
+@pytest.fixture(scope="module")
+def timings(request) -> dict[str, float]:
+    measured: dict[str, float] = {}
+    yield measured
+    lines = [f"  {phase:<22} {seconds:7.1f} s" for phase, seconds in measured.items()]
+    report(request.config, "\nsecure_web VM timings:\n" + "\n".join(lines))
+
+
+@pytest.fixture(scope="module")
+def user_data() -> str:
+    return synthesized_user_data(**VM_HOST_PROPS)
+
+
+@pytest.fixture(scope="module")
+def vm(request, timings, user_data) -> VirtualMachine:
+    started = time.monotonic()
+    image, built = ensure_image()
+    timings["image build" if built else "image (cached)"] = time.monotonic() - started
+    failures_before = request.session.testsfailed
+    with VirtualMachine(image, user_data) as machine:
+        started = time.monotonic()
+        machine.wait_for_ssh()
+        timings["boot to SSH"] = time.monotonic() - started
+        started = time.monotonic()
+        machine.wait_for_cloud_init()
+        timings["cloud-init"] = time.monotonic() - started
+        yield machine
+        if request.session.testsfailed > failures_before:
+            output = machine.ssh("tail -n 60 /var/log/cloud-init-output.log", check=False).stdout
+            report(request.config, f"---- cloud-init-output.log tail ----\n{output}\n{machine.serial_tail()}")
+
+
+def run_host_suite(vm: VirtualMachine, junit_xml: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Runs tests/hosts against the VM; returns the run and the ids of the tests that failed."""
+    command = [
+        sys.executable, "-m", "pytest", str(HOSTS_SUITE), "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+        f"--hosts={vm.testinfra_host}", f"--ssh-config={vm.ssh_config}", "--sudo", f"--junitxml={junit_xml}",
+    ]
+    run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=SUITE_TIMEOUT_SECONDS)
+    return run, failed_test_ids(junit_xml)
+
+
+def failed_test_ids(junit_xml: Path) -> set[str]:
+    """``module.py::test[params]`` of each failed or erroring case, without testinfra's host id."""
+    failed = set()
+    for case in ElementTree.parse(junit_xml).iter("testcase"):
+        if case.find("failure") is None and case.find("error") is None:
+            continue
+        module = case.get("classname", "").rpartition(".")[2]
+        name = re.sub(r"\[[a-z]+://[^\]-]*(-|(?=\]))", "[", case.get("name", "")).replace("[]", "")
+        failed.add(f"{module}.py::{name}")
+    return failed
+
+
+def test_cloud_init_reports_no_error(vm):
+    assert vm.cloud_init_result["errors"] == [], vm.serial_tail()
+
+
+def test_every_unit_started(vm):
+    state = vm.ssh("systemctl is-system-running || systemctl --failed --no-legend", check=False).stdout
+    assert state.strip() == "running"
+
+
+def test_guest_ran_the_synthesized_user_data(vm, user_data):
+    assert vm.ssh("cat /var/lib/cloud/instance/user-data.txt").stdout == user_data
+
+
+def test_bootstrap_env_records_the_props(vm):
+    recorded = dict(
+        (name, shlex.split(value)[0] if value else "")
+        for name, _, value in (line.partition("=") for line in
+                               vm.ssh("grep -v '^#' /etc/secure-web/bootstrap.env").stdout.splitlines())
+    )
+    expected = {
+        "ROLE": VM_HOST_PROPS["role"],
+        "HTTPS_PORT": str(VM_HOST_PROPS["https_port"]),
+        "ALLOWED_HTTPS_CIDRS": " ".join(VM_HOST_PROPS["allowed_https_cidrs"]),
+        "SSH_ALLOWED_CIDRS": " ".join(VM_HOST_PROPS["ssh_allowed_cidrs"]),
+        "CLOUDWATCH_AGENT": "0",
+    }
+    assert {name: recorded.get(name) for name in expected} == expected
+
+
+def test_second_run_changes_nothing(vm, timings):
+    before = vm.ssh(MANAGED_STATE).stdout
+    started = time.monotonic()
+    rerun = vm.ssh("bash /var/lib/cloud/instance/scripts/part-001", timeout=600)
+    timings["bootstrap re-run"] = time.monotonic() - started
+    assert [line for line in rerun.stdout.splitlines() if " wrote " in line or "generating" in line] == []
+    assert vm.ssh(MANAGED_STATE).stdout == before
+
+
+def test_host_suite_passes(vm, timings, tmp_path):
+    started = time.monotonic()
+    run, failed = run_host_suite(vm, tmp_path / "good.xml")
+    timings["host suite"] = time.monotonic() - started
+    assert (run.returncode, failed) == (0, set()), run.stdout[-6000:] + run.stderr[-2000:]
+
+
+def test_broken_host_fails_exactly_the_broken_checks(vm, timings, tmp_path):
+    vm.ssh(BREAK_HOST)
+    started = time.monotonic()
+    run, failed = run_host_suite(vm, tmp_path / "broken.xml")
+    timings["host suite (broken)"] = time.monotonic() - started
+    assert failed == EXPECTED_BROKEN_FAILURES, run.stdout[-6000:]
