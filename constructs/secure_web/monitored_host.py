@@ -10,7 +10,7 @@ from typing import Mapping
 import cdktf
 from constructs import Construct
 
-from .agent_config import AgentLogGroups, agent_config_json, prometheus_scrape_yaml
+from .agent_config import HOST_METRICS_NAMESPACE, AgentLogGroups, agent_config_json, prometheus_scrape_yaml
 from .aws import blocks, resource_module
 from .connections import Connections
 from .host_bootstrap import HostBootstrapParams, render_user_data
@@ -67,6 +67,42 @@ class MonitoredHostProps:
     """Average CPU over 5 minutes that raises the CPU alarm, 1 to 100. Default: 80."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every resource and instance, per AWS tag rules; no 'aws:' or 'secure-web:' keys. Default: none."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostAlarm:
+    """One alarm on the hosts of a MonitoredHost, aggregated over its Auto Scaling group."""
+
+    construct_id: str
+    title: str
+    namespace: str
+    metric_name: str
+    statistic: str
+    period_seconds: int
+    evaluation_periods: int
+    threshold: float
+    comparison_operator: str
+    treat_missing_data: str
+    description: str
+
+
+def host_alarms(props: MonitoredHostProps) -> tuple[HostAlarm, ...]:
+    """CPU high, a failed status check, and memory high (no memory data means the agent stopped)."""
+    return (
+        HostAlarm(construct_id="cpu-alarm", title="CPU high", namespace="AWS/EC2", metric_name="CPUUtilization",
+                  statistic="Average", period_seconds=300, evaluation_periods=1,
+                  threshold=props.cpu_alarm_threshold_percent, comparison_operator="GreaterThanThreshold",
+                  treat_missing_data="missing",
+                  description=f"Average CPU of {props.name} hosts above {props.cpu_alarm_threshold_percent}%"),
+        HostAlarm(construct_id="status-check-alarm", title="status check failed", namespace="AWS/EC2",
+                  metric_name="StatusCheckFailed", statistic="Maximum", period_seconds=60, evaluation_periods=2,
+                  threshold=1, comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="breaching",
+                  description=f"An instance or system status check of a {props.name} host failed"),
+        HostAlarm(construct_id="memory-alarm", title="memory high", namespace=HOST_METRICS_NAMESPACE,
+                  metric_name="mem_used_percent", statistic="Maximum", period_seconds=300, evaluation_periods=1,
+                  threshold=90, comparison_operator="GreaterThanThreshold", treat_missing_data="breaching",
+                  description=f"Memory use of a {props.name} host above 90% (missing data: the agent stopped)"),
+    )
 
 
 def host_user_data(props: MonitoredHostProps) -> str:
@@ -258,22 +294,10 @@ class MonitoredHost(Construct):
     def _alarms(self, props: MonitoredHostProps, group_name: str) -> None:
         actions = [props.alarm_topic_arn] if props.alarm_topic_arn else None
         alarm = resource_module("cloudwatch_metric_alarm").CloudwatchMetricAlarm
-        dimensions = {"AutoScalingGroupName": group_name}
-        alarm(self, "cpu-alarm", alarm_name=f"{self.node.path} CPU high", namespace="AWS/EC2",
-              metric_name="CPUUtilization", dimensions=dimensions, statistic="Average", period=300,
-              evaluation_periods=1, threshold=props.cpu_alarm_threshold_percent,
-              comparison_operator="GreaterThanThreshold", treat_missing_data="missing",
-              alarm_description=f"Average CPU of {props.name} hosts above {props.cpu_alarm_threshold_percent}%",
-              alarm_actions=actions, ok_actions=actions)
-        alarm(self, "status-check-alarm", alarm_name=f"{self.node.path} status check failed", namespace="AWS/EC2",
-              metric_name="StatusCheckFailed", dimensions=dimensions, statistic="Maximum", period=60,
-              evaluation_periods=2, threshold=1, comparison_operator="GreaterThanOrEqualToThreshold",
-              treat_missing_data="breaching",
-              alarm_description=f"An instance or system status check of a {props.name} host failed",
-              alarm_actions=actions, ok_actions=actions)
-        alarm(self, "memory-alarm", alarm_name=f"{self.node.path} memory high", namespace="SecureWeb/Host",
-              metric_name="mem_used_percent", dimensions=dimensions, statistic="Maximum", period=300,
-              evaluation_periods=1, threshold=90, comparison_operator="GreaterThanThreshold",
-              treat_missing_data="breaching",
-              alarm_description=f"Memory use of a {props.name} host above 90% (missing data: the agent stopped)",
-              alarm_actions=actions, ok_actions=actions)
+        for spec in host_alarms(props):
+            alarm(self, spec.construct_id, alarm_name=f"{self.node.path} {spec.title}", namespace=spec.namespace,
+                  metric_name=spec.metric_name, dimensions={"AutoScalingGroupName": group_name},
+                  statistic=spec.statistic, period=spec.period_seconds, evaluation_periods=spec.evaluation_periods,
+                  threshold=spec.threshold, comparison_operator=spec.comparison_operator,
+                  treat_missing_data=spec.treat_missing_data, alarm_description=spec.description,
+                  alarm_actions=actions, ok_actions=actions)
