@@ -50,7 +50,8 @@ def rendered_parameters(user_data: str) -> dict[str, str]:
     names = ["ROLE", "HTTPS_PORT", "ALLOWED_HTTPS_CIDRS", "SSH_ALLOWED_CIDRS", "CLOUDWATCH_AGENT",
              "AGENT_CONFIG_PARAMETER", "PROMETHEUS_SCRAPE_CONFIG_PATH", "AGENT_CONFIG_JSON", "PROMETHEUS_SCRAPE_YAML"]
     program = block + "\nprintf '%s\\0' " + " ".join(f'"${name}"' for name in names)
-    output = subprocess.run(["bash", "-c", program], capture_output=True, text=True, check=True).stdout
+    # Bytes, not text=True: universal-newline decoding would turn a '\r' in a value into '\n'.
+    output = subprocess.run(["bash", "-c", program], capture_output=True, check=True).stdout.decode()
     return dict(zip(names, output.split("\0")))
 
 
