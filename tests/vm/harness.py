@@ -14,6 +14,7 @@ but its forwarded ports on 127.0.0.1 (SSH, and HTTPS for load tests).
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,18 @@ BOOT_TIMEOUT_SECONDS = 300
 CLOUD_INIT_TIMEOUT_SECONDS = 600
 SHUTDOWN_TIMEOUT_SECONDS = 60
 SSH_USER = "admin"
+
+VM_HOST_PROPS: dict[str, object] = {
+    "name": "vm-web",
+    "role": "web",
+    "https_port": GUEST_HTTPS_PORT,
+    # Stands in for the VPC range; it also holds qemu's 10.0.2.2, so the
+    # forwarded HTTPS port on 127.0.0.1 reaches nginx for load tests.
+    "allowed_https_cidrs": ("10.0.0.0/16",),
+    "ssh_allowed_cidrs": (QEMU_NETWORK,),
+    "cloudwatch_agent_install": False,
+}
+"""The MonitoredHostProps fields (on top of VPC and subnets) the VM suite and benchmarks boot with."""
 
 
 def cache_dir() -> Path:
@@ -252,3 +266,22 @@ class VirtualMachine:
             cache_dir().mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self.serial_log, cache_dir() / "last-serial.log")
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def booted_vm(user_data: str, timings: dict[str, float]) -> Iterator[VirtualMachine]:
+    """A VM booted from the cached image (built first if missing) with ``user_data``, cloud-init done.
+
+    Records the seconds of each phase in ``timings``; the VM is shut down on exit.
+    """
+    started = time.monotonic()
+    image, built = ensure_image()
+    timings["image build" if built else "image (cached)"] = time.monotonic() - started
+    with VirtualMachine(image, user_data) as machine:
+        started = time.monotonic()
+        machine.wait_for_ssh()
+        timings["boot to SSH"] = time.monotonic() - started
+        started = time.monotonic()
+        machine.wait_for_cloud_init()
+        timings["cloud-init"] = time.monotonic() - started
+        yield machine

@@ -7,16 +7,16 @@ THEN cloud-init reports no error, a second run changes nothing, tests/hosts
 passes, and after the host is deliberately broken the same suite fails on
 exactly the broken checks.
 
-The tests run in order against one VM (a module-scoped fixture): the last one
-breaks the host. Opt in with ``pytest -m vm tests/vm`` after ``.ci/vm-setup.sh``;
-a run that does not select the ``vm`` marker skips this module.
+The tests run in order against the session's one VM (``conftest.py``): the last
+one breaks the host, so it is marked ``breaks_host`` and runs after every other VM
+test. Opt in with ``pytest -m vm tests/vm`` after ``.ci/vm-setup.sh``; a run that
+does not select the ``vm`` marker skips this module.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -25,25 +25,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import QEMU_NETWORK, VirtualMachine, ensure_image, synthesized_user_data
+from harness import VM_HOST_PROPS, VirtualMachine
 
 pytestmark = pytest.mark.vm
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOSTS_SUITE = REPO_ROOT / "tests" / "hosts"
 SUITE_TIMEOUT_SECONDS = 900
-REQUIRED_TOOLS = ("qemu-system-x86_64", "qemu-img", "mmdebstrap", "mkfs.ext4", "genisoimage", "ssh", "ssh-keygen")
-
-VM_HOST_PROPS = {
-    "name": "vm-web",
-    "role": "web",
-    "https_port": 443,
-    # Stands in for the VPC range; it also holds qemu's 10.0.2.2, so the
-    # forwarded HTTPS port on 127.0.0.1 reaches nginx for load tests.
-    "allowed_https_cidrs": ("10.0.0.0/16",),
-    "ssh_allowed_cidrs": (QEMU_NETWORK,),
-    "cloudwatch_agent_install": False,
-}
 
 # Applied after the good run: no firewall, legacy TLS, stub_status on every address.
 BREAK_HOST = """
@@ -74,55 +62,6 @@ MANAGED_STATE = (
     "/etc/systemd/system -type f -print0 | sort -z | tee >(xargs -0 sha256sum) | xargs -0 stat -c '%n %Y %a %U:%G'; "
     "ls /etc/nginx/sites-enabled; nft list ruleset | sha256sum"
 )
-
-
-def report(config: pytest.Config, text: str) -> None:
-    """Print past pytest's output capture, so timings show in every run."""
-    capture = config.pluginmanager.getplugin("capturemanager")
-    with capture.global_and_fixture_disabled():
-        print(text, flush=True)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def vm_selected(request) -> None:
-    markexpr = request.config.getoption("markexpr") or ""
-    if not re.search(r"(?<!not )\bvm\b", markexpr):
-        pytest.skip("boots a VM for minutes: select it with -m vm (after .ci/vm-setup.sh)")
-    missing = [tool for tool in REQUIRED_TOOLS if shutil.which(tool) is None]
-    if missing:
-        pytest.fail(f"missing {', '.join(missing)}: run .ci/vm-setup.sh")
-
-
-@pytest.fixture(scope="module")
-def timings(request) -> dict[str, float]:
-    measured: dict[str, float] = {}
-    yield measured
-    lines = [f"  {phase:<22} {seconds:7.1f} s" for phase, seconds in measured.items()]
-    report(request.config, "\nsecure_web VM timings:\n" + "\n".join(lines))
-
-
-@pytest.fixture(scope="module")
-def user_data() -> str:
-    return synthesized_user_data(**VM_HOST_PROPS)
-
-
-@pytest.fixture(scope="module")
-def vm(request, timings, user_data) -> VirtualMachine:
-    started = time.monotonic()
-    image, built = ensure_image()
-    timings["image build" if built else "image (cached)"] = time.monotonic() - started
-    failures_before = request.session.testsfailed
-    with VirtualMachine(image, user_data) as machine:
-        started = time.monotonic()
-        machine.wait_for_ssh()
-        timings["boot to SSH"] = time.monotonic() - started
-        started = time.monotonic()
-        machine.wait_for_cloud_init()
-        timings["cloud-init"] = time.monotonic() - started
-        yield machine
-        if request.session.testsfailed > failures_before:
-            output = machine.ssh("tail -n 60 /var/log/cloud-init-output.log", check=False).stdout
-            report(request.config, f"---- cloud-init-output.log tail ----\n{output}\n{machine.serial_tail()}")
 
 
 def run_host_suite(vm: VirtualMachine, junit_xml: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
@@ -192,6 +131,7 @@ def test_host_suite_passes(vm, timings, tmp_path):
     assert (run.returncode, failed) == (0, set()), run.stdout[-6000:] + run.stderr[-2000:]
 
 
+@pytest.mark.breaks_host
 def test_broken_host_fails_exactly_the_broken_checks(vm, timings, tmp_path):
     vm.ssh(BREAK_HOST)
     started = time.monotonic()
