@@ -49,6 +49,9 @@ class Case:
     walls: list[float] = field(default_factory=list)
     peaks_mb: list[float] = field(default_factory=list)
     exit_codes: list[int] = field(default_factory=list)
+    phases_file: Path | None = None
+    """Where the command writes its in-process phase seconds (``scaled_app.py --phases``), if it does."""
+    phases: list[dict[str, float]] = field(default_factory=list)
 
     def synthesized(self) -> Path | None:
         """The first cdk.tf.json under this case's output directory."""
@@ -61,6 +64,8 @@ def measure(case: Case) -> None:
     """Run the case once; record wall seconds, peak RSS of the process tree it waited for, and exit code."""
     if case.outdir is not None:
         shutil.rmtree(case.outdir, ignore_errors=True)
+    if case.phases_file is not None:
+        case.phases_file.unlink(missing_ok=True)
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", **case.env}
     start = time.perf_counter()
     process = subprocess.Popen(case.command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -74,6 +79,8 @@ def measure(case: Case) -> None:
     case.exit_codes.append(process.returncode)
     if process.returncode != 0 and not case.name.startswith(("gate", "unit")):
         raise SystemExit(f"{case.name} failed ({process.returncode}):\n{stderr[-3000:]}")
+    if case.phases_file is not None:
+        case.phases.append(json.loads(case.phases_file.read_text()))
 
 
 def compliance_gate(workdir: Path) -> Case:
@@ -107,7 +114,8 @@ def build_cases(workdir: Path, quick: bool, only: str | None) -> list[Case]:
         Case("reference, lazy import", [PYTHON, "main.py"],
              {"SECURE_WEB_PROVIDER_IMPORT": "lazy", "CDKTF_OUTDIR": str(outdir("lazy"))}, outdir("lazy")),
         *(Case(f"hosts {count}", [PYTHON, "benchmarks/scaled_app.py", "--hosts", str(count), "--outdir",
-                                  str(outdir(f"hosts{count}"))], {}, outdir(f"hosts{count}")) for count in hosts),
+                                  str(outdir(f"hosts{count}")), "--phases", str(workdir / f"hosts{count}.json")],
+               {}, outdir(f"hosts{count}"), phases_file=workdir / f"hosts{count}.json") for count in hosts),
         *(Case(f"tiers {count}", [PYTHON, "benchmarks/scaled_app.py", "--tiers", str(count), "--outdir",
                                   str(outdir(f"tiers{count}"))], {}, outdir(f"tiers{count}")) for count in tiers),
         compliance_gate(workdir),
@@ -155,6 +163,31 @@ def print_scaling(cases: dict[str, Case], prefix: str, counts: tuple[int, ...], 
               f"per extra {unit}")
 
 
+def print_phases(cases: dict[str, Case]) -> None:
+    """Where the host cases' time goes, and the least the largest could take if building cost nothing."""
+    measured = [cases[f"hosts {count}"] for count in HOST_COUNTS if cases.get(f"hosts {count}", Case("", [])).phases]
+    if not measured:
+        return
+    print("\nHost cases, in-process phases (medians, s): import = cdktf + provider modules + node; "
+          "build = constructing the stack; synth = app.synth(); rest = interpreter start and exit")
+    print(f"| {'case':<10} | {'wall':>6} | {'import':>6} | {'build':>6} | {'synth':>6} | {'rest':>6} |")
+    print(f"|{'-' * 12}|{'-' * 8}|{'-' * 8}|{'-' * 8}|{'-' * 8}|{'-' * 8}|")
+    for case in measured:
+        phase = {name: statistics.median(run[name] for run in case.phases) for name in ("import", "build", "synth")}
+        wall = statistics.median(case.walls)
+        print(f"| {case.name:<10} | {wall:6.2f} | {phase['import']:6.2f} | {phase['build']:6.2f} | "
+              f"{phase['synth']:6.2f} | {wall - sum(phase.values()):6.2f} |")
+    if len(measured) >= 2:
+        small, large = measured[0], measured[-1]
+        # Per run: everything the small case does (the large stack holds all of it), with
+        # the large case's synth phase (cdktf's JavaScript alone on the large tree) in place
+        # of the small one's: the large case's wall if its extra hosts cost nothing to build.
+        floors = [(wall - run_s["synth"] + run_l["synth"]) / wall
+                  for wall, run_s, run_l in zip(small.walls, small.phases, large.phases)]
+        print(f"{large.name} if its extra hosts cost nothing to build ({small.name}'s wall with "
+              f"{large.name}'s synth phase): {statistics.median(floors):.2f}x the {small.name} time")
+
+
 def print_targets(cases: dict[str, Case]) -> None:
     print("\nTargets (ratios are per-run pairs, median):")
     stock, lazy = cases.get("reference, stock import"), cases.get("reference, lazy import")
@@ -196,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print_scaling(by_name, "hosts", HOST_COUNTS, "host")
         print_scaling(by_name, "tiers", TIER_COUNTS, "tier")
+        print_phases(by_name)
         print_targets(by_name)
     return 0
 
