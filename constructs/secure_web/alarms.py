@@ -87,10 +87,37 @@ def fleet_qps_alarms(
     return high, low
 
 
+def anomaly_band_expression(band_stddevs: float) -> str:
+    """The expected range of fleet QPS: CloudWatch's anomaly-detection model of the ``qps`` expression."""
+    return f"ANOMALY_DETECTION_BAND(qps, {band_stddevs:g})"
+
+
+def fleet_qps_anomaly_alarm(
+    scope: Construct, *, name: str, load_balancer_arn_suffix: str, settings: QpsAlarmSettings, band_stddevs: float,
+    topic_arn: str | None,
+) -> object:
+    """Fleet QPS outside its anomaly-detection band, on either side; no data is the low alarm's to report."""
+    actions = [topic_arn] if topic_arn else None
+    queries = [*fleet_qps_metrics(load_balancer_arn_suffix, settings.period_seconds),
+               {"id": "band", "expression": anomaly_band_expression(band_stddevs), "label": "Expected fleet QPS",
+                "return_data": True}]
+    return resource_module("cloudwatch_metric_alarm").CloudwatchMetricAlarm(
+        scope, "qps-anomaly-alarm", alarm_name=f"{name} fleet QPS anomaly",
+        comparison_operator="LessThanLowerOrGreaterThanUpperThreshold", threshold_metric_id="band",
+        evaluation_periods=settings.evaluation_periods, datapoints_to_alarm=settings.evaluation_periods,
+        treat_missing_data="notBreaching", metric_query=blocks(queries), alarm_actions=actions, ok_actions=actions,
+        alarm_description=(f"Fleet QPS (RequestCount Sum / PERIOD) outside its anomaly-detection band "
+                           f"({band_stddevs:g} standard deviations)"),
+    )
+
+
 def dashboard_body(*, region: str, load_balancer_arn_suffix: str, target_group_arn_suffix: str, tier: str,
-                   period_seconds: int) -> str:
-    """CloudWatch dashboard: fleet QPS, per-host and tier QPS, latency, target health, 5xx."""
+                   period_seconds: int, band_stddevs: float | None = None) -> str:
+    """CloudWatch dashboard: fleet QPS (with its anomaly band, if any), per-host and tier QPS, latency,
+    target health, 5xx."""
     elb = FLEET_QPS.namespace
+    band = ([[{"expression": anomaly_band_expression(band_stddevs), "id": "band", "label": "Expected fleet QPS"}]]
+            if band_stddevs is not None else [])
     fleet = {
         "type": "metric", "x": 0, "y": 0, "width": 12, "height": 6,
         "properties": {
@@ -99,6 +126,7 @@ def dashboard_body(*, region: str, load_balancer_arn_suffix: str, target_group_a
             "metrics": [
                 [elb, FLEET_QPS.metric_name, "LoadBalancer", load_balancer_arn_suffix, {"id": "m1", "visible": False}],
                 [{"expression": FLEET_QPS.expression, "id": "qps", "label": "Fleet QPS"}],
+                *band,
             ],
         },
     }

@@ -7,7 +7,7 @@ from typing import Mapping
 
 from constructs import Construct
 
-from .alarms import QpsAlarmSettings, dashboard_body, fleet_qps_alarms
+from .alarms import QpsAlarmSettings, dashboard_body, fleet_qps_alarms, fleet_qps_anomaly_alarm
 from .aws import blocks, resource_module
 from .certificate import (CERTIFICATE_ARN_PATTERN, DOMAIN_PATTERN, DOMAIN_RULE, HOSTED_ZONE_PATTERN,
                           HOSTED_ZONE_RULE, CertificateProps, DnsValidatedCertificate)
@@ -36,6 +36,7 @@ WORLD = ("0.0.0.0/0",)
 RESERVED_APP_PORTS = (22, 80, 443, 3306, 8080, 9113)
 WORLD_OPEN_PORTS = (80, 443)
 NEVER_OPEN_PORTS = (22, 3306)
+MAX_ANOMALY_BAND_STDDEVS = 10
 WEAKER_SSL_POLICIES = ("ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",)
 WAF_RULE_GROUP_PATTERN = r"AWSManagedRules[A-Za-z0-9]{1,100}"
 RULE_DESCRIPTION_PATTERN = r"[A-Za-z0-9. _\-:/()#,@\[\]+=&;{}!$*]{1,255}"
@@ -99,6 +100,8 @@ class SecureWebTierProps:
     """Fleet QPS below which the low alarm fires (no traffic counts as low). Default: 0.1."""
     qps_evaluation_periods: int = 5
     """Consecutive 1-minute periods that must breach, 1 to 60. Default: 5."""
+    qps_anomaly_band_stddevs: float | None = None
+    """Adds an anomaly-detection alarm on fleet QPS with a band this many standard deviations wide, above 0 and at most 10 (2 is usual; CloudWatch bills the model). Default: no band."""
     extra_alb_ingress: tuple[AlbIngressRule, ...] = ()
     """Extra ingress rules on the load balancer's group (the 80/443 world rules always exist); non-empty warns. Default: none."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -150,6 +153,10 @@ def check_props(props: SecureWebTierProps, checks: Checks) -> None:
         checks.require(props.qps_low_threshold < props.qps_high_threshold, "qps_low_threshold",
                        f"must be below qps_high_threshold ({props.qps_high_threshold})", props.qps_low_threshold)
     checks.between("qps_evaluation_periods", props.qps_evaluation_periods, 1, 60)
+    band = props.qps_anomaly_band_stddevs
+    if band is not None and checks.number("qps_anomaly_band_stddevs", band) and not is_token(band):
+        checks.require(0 < band <= MAX_ANOMALY_BAND_STDDEVS, "qps_anomaly_band_stddevs",
+                       f"must be above 0 and at most {MAX_ANOMALY_BAND_STDDEVS}", band)
     for field_name in ("drop_invalid_header_fields", "enable_deletion_protection"):
         checks.boolean(field_name, getattr(props, field_name))
     checks.ids("waf_managed_rule_groups", props.waf_managed_rule_groups, WAF_RULE_GROUP_PATTERN,
@@ -313,11 +320,18 @@ class SecureWebTier(Construct):
                                     period_seconds=FLEET_QPS.period_seconds)
         high, low = fleet_qps_alarms(self, name=self.node.path, load_balancer_arn_suffix=alb.arn_suffix,
                                      settings=settings, topic_arn=props.alarm_topic_arn)
+        anomaly = None
+        if props.qps_anomaly_band_stddevs is not None:
+            anomaly = fleet_qps_anomaly_alarm(
+                self, name=self.node.path, load_balancer_arn_suffix=alb.arn_suffix, settings=settings,
+                band_stddevs=props.qps_anomaly_band_stddevs, topic_arn=props.alarm_topic_arn,
+            )
         dashboard = resource_module("cloudwatch_dashboard").CloudwatchDashboard(
             self, "dashboard", dashboard_name=aws_name(props.name, "dashboard", self.node.path, 255),
             dashboard_body=dashboard_body(region=context.region, load_balancer_arn_suffix=alb.arn_suffix,
                                           target_group_arn_suffix=target_group.arn_suffix, tier=f"{props.name}-web",
-                                          period_seconds=FLEET_QPS.period_seconds),
+                                          period_seconds=FLEET_QPS.period_seconds,
+                                          band_stddevs=props.qps_anomaly_band_stddevs),
         )
 
         self.load_balancer_arn: str = alb.arn
@@ -332,6 +346,7 @@ class SecureWebTier(Construct):
         self.dashboard_name: str = dashboard.dashboard_name
         self.qps_high_alarm_name: str = high.alarm_name
         self.qps_low_alarm_name: str = low.alarm_name
+        self.qps_anomaly_alarm_name: str | None = anomaly.alarm_name if anomaly is not None else None
         if props.domain_name and props.hosted_zone_id:
             resource_module("route53_record").Route53Record(
                 self, "alias", zone_id=props.hosted_zone_id, name=props.domain_name, type="A",
