@@ -8,7 +8,7 @@ import cdktf
 from constructs import Construct
 
 from .aws import resource_module
-from .validation import Checks, construct_path
+from .validation import Checks, validate_props
 
 DOMAIN_PATTERN = r"(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
 DOMAIN_RULE = "must be a lower-case DNS name like app.example.com"
@@ -45,9 +45,7 @@ class DnsValidatedCertificate(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: CertificateProps) -> None:
-        checks = Checks()
-        check_props(props, checks)
-        checks.raise_if_any(construct_path(scope, construct_id))
+        validate_props(check_props, props, scope, construct_id)
         super().__init__(scope, construct_id)
         certificate = resource_module("acm_certificate").AcmCertificate(
             self, "certificate", domain_name=props.domain_name, validation_method="DNS",

@@ -17,7 +17,7 @@ from .host_bootstrap import HostBootstrapParams, render_user_data
 from .kms import AccountContext, encryption_key
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS
 from .validation import (AMI_ID_PATTERN, SNS_TOPIC_ARN_PATTERN, SUBNET_ID_PATTERN, TARGET_GROUP_ARN_PATTERN,
-                         VPC_ID_PATTERN, Checks, announce_weakened, construct_path)
+                         VPC_ID_PATTERN, Checks, announce_weakened, validate_props)
 
 DEBIAN_AMI_OWNER = "136693071363"
 DEBIAN_12_AMI_NAME = "debian-12-amd64-*"
@@ -183,9 +183,7 @@ class MonitoredHost(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: MonitoredHostProps) -> None:
-        checks = Checks()
-        check_props(props, checks)
-        checks.raise_if_any(construct_path(scope, construct_id))
+        validate_props(check_props, props, scope, construct_id)
         super().__init__(scope, construct_id)
         self.props = props
         self._announce_weakened_defaults(props)

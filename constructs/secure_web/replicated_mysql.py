@@ -18,7 +18,7 @@ from .connections import Connections
 from .kms import AccountContext, encryption_key
 from .naming import short_hash
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS, NetworkRef, check_network_ref
-from .validation import Checks, announce_weakened, construct_path, is_token
+from .validation import Checks, announce_weakened, is_token, validate_props
 
 MYSQL_PORT = 3306
 ENGINES = ("mysql", "aurora-mysql")
@@ -133,9 +133,7 @@ class ReplicatedMySQL(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: ReplicatedMySQLProps) -> None:
-        checks = Checks()
-        check_props(props, checks)
-        checks.raise_if_any(construct_path(scope, construct_id))
+        validate_props(check_props, props, scope, construct_id)
         super().__init__(scope, construct_id)
         self._announce_weakened_defaults(props)
         tags = {**props.tags, "secure-web:tier": props.name}

@@ -18,8 +18,8 @@ from .monitored_host import INSTANCE_TYPE_PATTERN, MonitoredHost, MonitoredHostP
 from .naming import ALB_NAME_MAX, NAME_PREFIX_PATTERN, NAME_PREFIX_RULE, TARGET_GROUP_NAME_MAX, aws_name
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS, NetworkRef, check_network_ref
 from .qps import FLEET_QPS
-from .validation import (AMI_ID_PATTERN, SNS_TOPIC_ARN_PATTERN, Checks, announce_weakened, construct_path,
-                         is_token)
+from .validation import (AMI_ID_PATTERN, SNS_TOPIC_ARN_PATTERN, Checks, announce_weakened, is_token,
+                         validate_props)
 from .web_acl import DEFAULT_MANAGED_RULE_GROUPS, ManagedWebAcl
 
 ALLOWED_SSL_POLICIES = (
@@ -226,9 +226,7 @@ class SecureWebTier(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: SecureWebTierProps) -> None:
-        checks = Checks()
-        check_props(props, checks)
-        checks.raise_if_any(construct_path(scope, construct_id))
+        validate_props(check_props, props, scope, construct_id)
         super().__init__(scope, construct_id)
         self._announce_weakened_defaults(props)
         tags = {**props.tags, "secure-web:tier": props.name}

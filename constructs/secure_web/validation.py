@@ -13,10 +13,12 @@ import re
 import warnings
 import weakref
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence, TypeVar
 
 import cdktf
 from constructs import Construct
+
+P = TypeVar("P")
 
 
 class InvalidPropsError(ValueError):
@@ -142,6 +144,13 @@ class Checks:
     def raise_if_any(self, path: str) -> None:
         if self.problems:
             raise InvalidPropsError(path, self.problems)
+
+
+def validate_props(check_props: Callable[[P, Checks], None], props: P, scope: Construct, construct_id: str) -> None:
+    """Run a construct's ``check_props`` before it is created; raise every problem at once, under its path."""
+    checks = Checks()
+    check_props(props, checks)
+    checks.raise_if_any(construct_path(scope, construct_id))
 
 
 # Resource ids are checked for their kind (a security group id in a subnet field is an error), not their digits.
