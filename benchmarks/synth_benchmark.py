@@ -165,7 +165,7 @@ def print_scaling(cases: dict[str, Case], prefix: str, counts: tuple[int, ...], 
 
 def print_phases(cases: dict[str, Case]) -> None:
     """Where the host cases' time goes, and the least the largest could take if building cost nothing."""
-    measured = [cases[f"hosts {count}"] for count in HOST_COUNTS if cases.get(f"hosts {count}", Case("", [])).phases]
+    measured = [case for count in HOST_COUNTS if (case := cases.get(f"hosts {count}")) is not None and case.phases]
     if not measured:
         return
     print("\nHost cases, in-process phases (medians, s): import = cdktf + provider modules + node; "

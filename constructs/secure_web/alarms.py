@@ -60,24 +60,36 @@ def fleet_qps_metrics(load_balancer_arn_suffix: str, period_seconds: int) -> lis
     ]
 
 
+BAND_LABEL = "Expected fleet QPS"
+
+
+def _fleet_qps_alarm(
+    scope: Construct, construct_id: str, *, load_balancer_arn_suffix: str, settings: QpsAlarmSettings,
+    topic_arn: str | None, extra_queries: tuple[dict[str, object], ...] = (), **alarm: object,
+) -> object:
+    """An alarm over the fleet QPS queries (plus ``extra_queries``), breaching for all its evaluation
+    periods, notifying ``topic_arn`` on alarm and on recovery."""
+    actions = [topic_arn] if topic_arn else None
+    queries = [*fleet_qps_metrics(load_balancer_arn_suffix, settings.period_seconds), *extra_queries]
+    return resource_module("cloudwatch_metric_alarm").CloudwatchMetricAlarm(
+        scope, construct_id, evaluation_periods=settings.evaluation_periods,
+        datapoints_to_alarm=settings.evaluation_periods, metric_query=blocks(queries),
+        alarm_actions=actions, ok_actions=actions, **alarm,
+    )
+
+
 def fleet_qps_alarms(
     scope: Construct, *, name: str, load_balancer_arn_suffix: str, settings: QpsAlarmSettings,
     topic_arn: str | None,
 ) -> tuple[object, object]:
     """High and low QPS alarms; no data counts as fine for 'high' and as breaching for 'low'."""
-    actions = [topic_arn] if topic_arn else None
-    alarm = resource_module("cloudwatch_metric_alarm").CloudwatchMetricAlarm
-    common = dict(
-        evaluation_periods=settings.evaluation_periods, datapoints_to_alarm=settings.evaluation_periods,
-        metric_query=blocks(fleet_qps_metrics(load_balancer_arn_suffix, settings.period_seconds)),
-        alarm_actions=actions, ok_actions=actions,
-    )
-    high = alarm(
+    common = dict(load_balancer_arn_suffix=load_balancer_arn_suffix, settings=settings, topic_arn=topic_arn)
+    high = _fleet_qps_alarm(
         scope, "qps-high-alarm", alarm_name=f"{name} fleet QPS high", threshold=settings.high_threshold,
         comparison_operator="GreaterThanThreshold", treat_missing_data="notBreaching",
         alarm_description=f"Fleet QPS (RequestCount Sum / PERIOD) above {settings.high_threshold}", **common,
     )
-    low = alarm(
+    low = _fleet_qps_alarm(
         scope, "qps-low-alarm", alarm_name=f"{name} fleet QPS low", threshold=settings.low_threshold,
         comparison_operator="LessThanThreshold", treat_missing_data="breaching",
         alarm_description=(f"Fleet QPS (RequestCount Sum / PERIOD) below {settings.low_threshold}; "
@@ -97,15 +109,13 @@ def fleet_qps_anomaly_alarm(
     topic_arn: str | None,
 ) -> object:
     """Fleet QPS outside its anomaly-detection band, on either side; no data is the low alarm's to report."""
-    actions = [topic_arn] if topic_arn else None
-    queries = [*fleet_qps_metrics(load_balancer_arn_suffix, settings.period_seconds),
-               {"id": "band", "expression": anomaly_band_expression(band_stddevs), "label": "Expected fleet QPS",
-                "return_data": True}]
-    return resource_module("cloudwatch_metric_alarm").CloudwatchMetricAlarm(
-        scope, "qps-anomaly-alarm", alarm_name=f"{name} fleet QPS anomaly",
+    band = {"id": "band", "expression": anomaly_band_expression(band_stddevs), "label": BAND_LABEL,
+            "return_data": True}
+    return _fleet_qps_alarm(
+        scope, "qps-anomaly-alarm", load_balancer_arn_suffix=load_balancer_arn_suffix, settings=settings,
+        topic_arn=topic_arn, extra_queries=(band,), alarm_name=f"{name} fleet QPS anomaly",
         comparison_operator="LessThanLowerOrGreaterThanUpperThreshold", threshold_metric_id="band",
-        evaluation_periods=settings.evaluation_periods, datapoints_to_alarm=settings.evaluation_periods,
-        treat_missing_data="notBreaching", metric_query=blocks(queries), alarm_actions=actions, ok_actions=actions,
+        treat_missing_data="notBreaching",
         alarm_description=(f"Fleet QPS (RequestCount Sum / PERIOD) outside its anomaly-detection band "
                            f"({band_stddevs:g} standard deviations)"),
     )
@@ -116,7 +126,7 @@ def dashboard_body(*, region: str, load_balancer_arn_suffix: str, target_group_a
     """CloudWatch dashboard: fleet QPS (with its anomaly band, if any), per-host and tier QPS, latency,
     target health, 5xx."""
     elb = FLEET_QPS.namespace
-    band = ([[{"expression": anomaly_band_expression(band_stddevs), "id": "band", "label": "Expected fleet QPS"}]]
+    band = ([[{"expression": anomaly_band_expression(band_stddevs), "id": "band", "label": BAND_LABEL}]]
             if band_stddevs is not None else [])
     fleet = {
         "type": "metric", "x": 0, "y": 0, "width": 12, "height": 6,

@@ -26,6 +26,8 @@ from harness import VirtualMachine
 from load import DEFAULT_CONNECTIONS, LoadResult, run_paced_load
 
 EXPORTER_METRICS_URL = f"http://{EXPORTER_ADDRESS}/metrics"
+_CURL = "curl -sS --fail --max-time 10"
+"""How every read inside the guest is made: quiet, failing on HTTP errors, bounded."""
 EXPORTER_UNIT = "prometheus-nginx-exporter.service"
 _COUNTER_LINE = re.compile(rf"^{HOST_QPS.metric_name} (\S+)$", re.MULTILINE)
 # nginx's stub_status page: "Active connections: N", the header line, then
@@ -53,7 +55,7 @@ class CounterRead:
 def read_requests_total(vm: VirtualMachine) -> CounterRead:
     """Scrape the exporter once inside the guest: one more request on nginx's counter."""
     sent = time.monotonic()
-    body = vm.ssh(f"curl -sS --fail --max-time 10 {EXPORTER_METRICS_URL}", timeout=60).stdout
+    body = vm.ssh(f"{_CURL} {EXPORTER_METRICS_URL}", timeout=60).stdout
     received = time.monotonic()
     match = _COUNTER_LINE.search(body)
     if match is None:
@@ -152,7 +154,7 @@ def idle_reads(vm: VirtualMachine, *, count: int, interval: float) -> list[Count
 
 def _scrape_loop(scrapes: int) -> str:
     """Shell: scrape the exporter ``scrapes`` times, back to back, discarding the output."""
-    scrape = f"curl -sS --fail --max-time 10 -o /dev/null {EXPORTER_METRICS_URL}"
+    scrape = f"{_CURL} -o /dev/null {EXPORTER_METRICS_URL}"
     return f"for scrape in $(seq {int(scrapes)}); do {scrape}; done"
 
 
@@ -164,7 +166,7 @@ def stub_status_increase_around_scrapes(vm: VirtualMachine, scrapes: int) -> int
     this is ``scrapes + 1`` exactly when each exporter scrape is one nginx request.
     """
     script = (
-        f"requests() {{ curl -sS --fail --max-time 10 {STUB_STATUS_URL} | {_STUB_STATUS_REQUESTS}; }}; "
+        f"requests() {{ {_CURL} {STUB_STATUS_URL} | {_STUB_STATUS_REQUESTS}; }}; "
         "before=$(requests); "
         f"{_scrape_loop(scrapes)}; "
         "after=$(requests); echo $((after - before))"
