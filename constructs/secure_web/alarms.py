@@ -23,8 +23,10 @@ class AlarmTopic(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, tags: Mapping[str, str] | None = None) -> None:
         checks = Checks()
+        path = construct_path(scope, construct_id)
+        checks.construct_path(path)
         checks.tags("tags", tags or {})
-        checks.raise_if_any(construct_path(scope, construct_id))
+        checks.raise_if_any(path)
         super().__init__(scope, construct_id)
         context = AccountContext(self, "account")
         key = encryption_key(self, "key", context=context, description=f"{self.node.path} alarm notifications",

@@ -26,6 +26,8 @@ import tarfile
 import tempfile
 import types
 
+from .literals import terraform_literal
+
 PACKAGE = "cdktf_cdktf_provider_aws"
 IMPORT_MODE_VARIABLE = "SECURE_WEB_PROVIDER_IMPORT"
 
@@ -139,13 +141,55 @@ def _register_package_without_init() -> None:
     sys.modules[PACKAGE] = package
 
 
-def resource_module(name: str) -> types.ModuleType:
+def provider_module(name: str) -> types.ModuleType:
     """Return ``cdktf_cdktf_provider_aws.<name>`` without importing the other 2,211 modules."""
     if import_mode() == "stock":
         importlib.import_module(PACKAGE)
     else:
         _register_package_without_init()
     return importlib.import_module(f"{PACKAGE}.{name}")
+
+
+class LiteralModule:
+    """A provider module whose classes take literal text: every string attribute is escaped for Terraform.
+
+    This is where our attribute values enter the Terraform layer. ``${`` and ``%{`` in them
+    (outside cdktf tokens) are escaped by ``literals.terraform_literal``, so they reach AWS
+    as written; anything else on the module (struct classes, functions) is passed through.
+    """
+
+    def __init__(self, module: types.ModuleType) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> object:
+        value = getattr(self._module, name)
+        return _LiteralConstructor(value) if isinstance(value, type) and _is_element(value) else value
+
+
+class _LiteralConstructor:
+    def __init__(self, element_class: type) -> None:
+        self.element_class = element_class
+
+    def __call__(self, scope: object, construct_id: str, /, **attributes: object) -> object:
+        return self.element_class(scope, construct_id,
+                                  **{key: terraform_literal(value) for key, value in attributes.items()})
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.element_class, name)
+
+
+def _is_element(candidate: type) -> bool:
+    import cdktf
+
+    return issubclass(candidate, (cdktf.TerraformResource, cdktf.TerraformDataSource, cdktf.TerraformProvider))
+
+
+def resource_module(name: str) -> LiteralModule:
+    """``cdktf_cdktf_provider_aws.<name>``, loaded on its own, whose resources escape literal text.
+
+    Constructs create every provider resource, data source and provider through this.
+    """
+    return LiteralModule(provider_module(name))
 
 
 _FREE_FORM_KEYS = frozenset({"tags", "dimensions", "statement"})

@@ -83,6 +83,7 @@ class NetworkProps:
 
 def _check(props: NetworkProps, path: str) -> int:
     checks = Checks()
+    checks.construct_path(path)
     vpc = checks.cidr("cidr_block", props.cidr_block)
     if vpc is not None:
         low, high = VPC_PREFIX_RANGE

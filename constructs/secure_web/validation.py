@@ -141,6 +141,10 @@ class Checks:
             self.fail(field, "must be a CIDR block with no host bits set, like 10.0.0.0/16", value)
             return None
 
+    def construct_path(self, path: str) -> None:
+        """The construct's path ends up in Name tags and descriptions: AWS tag values must accept it."""
+        self.require(_tag_text_ok(path), "construct path", CONSTRUCT_PATH_RULE, path)
+
     def raise_if_any(self, path: str) -> None:
         if self.problems:
             raise InvalidPropsError(path, self.problems)
@@ -149,8 +153,10 @@ class Checks:
 def validate_props(check_props: Callable[[P, Checks], None], props: P, scope: Construct, construct_id: str) -> None:
     """Run a construct's ``check_props`` before it is created; raise every problem at once, under its path."""
     checks = Checks()
+    path = construct_path(scope, construct_id)
+    checks.construct_path(path)
     check_props(props, checks)
-    checks.raise_if_any(construct_path(scope, construct_id))
+    checks.raise_if_any(path)
 
 
 # Resource ids are checked for their kind (a security group id in a subnet field is an error), not their digits.
@@ -164,6 +170,8 @@ MAX_USER_TAGS = 45
 RESERVED_TAG_PREFIX = "secure-web:"
 TAG_CHARACTERS_RULE = "must hold only letters, digits, spaces and _ . : / = + - @"
 _TAG_PUNCTUATION = frozenset(" _.:/=+-@")
+CONSTRUCT_PATH_RULE = ("becomes Name tags and AWS descriptions, so its ids may hold only letters, digits, spaces "
+                       "and _ . : / = + - @ (AWS tag values)")
 
 
 def _tag_text_ok(text: str) -> bool:
