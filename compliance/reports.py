@@ -28,7 +28,7 @@ def junit_xml(results: list[Result]) -> str:
                                  file=_relative(result.file))
             if result.status == FAILED:
                 ET.SubElement(case, "failure", message=f"{check_id} failed on {result.address}",
-                              type="checkov").text = result.check_name
+                              type="terraform" if result.check_id == "TF_OFFLINE_VALIDATE" else "checkov").text = result.reason or result.check_name
             elif result.status == SKIPPED:
                 ET.SubElement(case, "skipped", message=result.reason)
     ET.indent(suites)
@@ -45,7 +45,8 @@ def sarif(results: list[Result]) -> str:
             continue
         entry = {
             "ruleId": result.check_id, "ruleIndex": rule_ids.index(result.check_id), "level": "error",
-            "message": {"text": f"{result.check_name} ({result.address})"},
+            "message": {"text": f"{result.check_name} ({result.address})"
+                                + (f": {result.reason}" if result.status == FAILED and result.reason else "")},
             "locations": [{"physicalLocation": {
                 "artifactLocation": {"uri": _relative(result.file)},
                 "region": {"startLine": max(result.line, 1)},
@@ -105,7 +106,8 @@ def markdown(results: list[Result], *, skips: tuple[Skip, ...], stale: list[tupl
             lines.append(f"| {head[0]} | {head[1]} | {check_id} | {name} | {_mark(members)} |")
     lines += ["", "## Failures", ""]
     failures = [r for r in results if r.status == FAILED]
-    lines += [f"- **{r.check_id}** {r.check_name}: `{r.address}` ({r.stack})" for r in failures] or ["None."]
+    lines += [f"- **{r.check_id}** {r.check_name}: `{r.address}` ({r.stack})"
+              + (f"\n\n  ```\n  {r.reason}\n  ```" if r.reason else "") for r in failures] or ["None."]
     lines += ["", "## Skips (from policies/skips.yaml)", "", "| Check | Resource | Reason |", "|---|---|---|"]
     lines += [f"| {r.check_id} | `{r.address}` | {r.reason} |" for r in results if r.status == SKIPPED]
     if stale:

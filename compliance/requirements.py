@@ -14,6 +14,8 @@ class Requirement:
 
 
 REQUIREMENTS = (
+    Requirement("Deployable", "cdktf deploy hands the synthesized JSON to Terraform, which must accept it.",
+                ("TF_OFFLINE_VALIDATE",)),
     Requirement("Firewalls", "A firewall in front of every server; only the load balancer faces the internet.",
                 ("CKV_SWEB_004", "CKV_SWEB_005", "CKV_SWEB_006", "CKV_AWS_23", "CKV_AWS_24", "CKV_AWS_25",
                  "CKV_AWS_260", "CKV_AWS_277", "CKV2_AWS_12", "CKV2_AWS_28")),

@@ -25,6 +25,8 @@ from compliance.diagram import architecture_dot, render  # noqa: E402
 from compliance.reports import junit_xml, markdown, sarif, write  # noqa: E402
 from compliance.scan import FAILED, PASSED, REPO_ROOT, SKIPPED, ScanError, run_checkov  # noqa: E402
 from compliance.skips import InvalidSkipsError, apply_skips, load_skips  # noqa: E402
+from compliance.terraform import TERRAFORM_CHECK_ID, terraform_results  # noqa: E402
+from secure_web.terraform_check import TerraformUnavailable, terraform_binary  # noqa: E402
 
 INVALID_PROPS = re.compile(r"InvalidPropsError: (.*)", re.DOTALL)
 
@@ -80,11 +82,17 @@ def weakened_defaults(files: list[Path]) -> dict[str, list[dict]]:
 
 
 def summary_table(results) -> str:
-    rows = Counter((r.custom, r.status) for r in results)
+    rows = Counter((_category(r), r.status) for r in results)
     lines = [f"{'checks':<22}{'passed':>8}{'failed':>8}{'skipped':>9}"]
-    for label, custom in (("built-in (checkov)", False), ("CKV_SWEB policies", True)):
-        lines.append(f"{label:<22}{rows[(custom, PASSED)]:>8}{rows[(custom, FAILED)]:>8}{rows[(custom, SKIPPED)]:>9}")
+    for label in ("built-in (checkov)", "CKV_SWEB policies", "terraform (offline)"):
+        lines.append(f"{label:<22}{rows[(label, PASSED)]:>8}{rows[(label, FAILED)]:>8}{rows[(label, SKIPPED)]:>9}")
     return "\n".join(lines)
+
+
+def _category(result) -> str:
+    if result.check_id == TERRAFORM_CHECK_ID:
+        return "terraform (offline)"
+    return "CKV_SWEB policies" if result.custom else "built-in (checkov)"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -101,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     reports_dir: Path = args.reports_dir.resolve()
     try:
         skips = load_skips()
+        terraform = terraform_binary()
         outdir = args.synth_dir.resolve() if args.synth_dir else synthesize(args.app_dir.resolve(),
                                                                            reports_dir / "cdktf.out")
         files = stack_files(outdir)
@@ -110,12 +119,12 @@ def main(argv: list[str] | None = None) -> int:
         empty = [file for file, count in scan.resource_counts.items() if count == 0]
         if empty:
             raise ScanError(f"stacks with no resources: {', '.join(empty)}")
-    except (SynthError, ScanError, InvalidSkipsError) as error:
+    except (SynthError, ScanError, InvalidSkipsError, TerraformUnavailable) as error:
         print(f"compliance: {error}", file=sys.stderr)
         return 2
 
     results, stale = apply_skips(scan.results, skips)
-    results = list(results)
+    results = list(results) + terraform_results(files, terraform=terraform)
     weakened = weakened_defaults(files)
     diagrams = []
     for file in files:
@@ -134,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     print(summary_table(results))
     failures = [r for r in results if r.status == FAILED]
     for result in failures:
-        print(f"FAILED {result.check_id} {result.address} ({result.stack}): {result.check_name}")
+        print(f"FAILED {result.check_id} {result.address} ({result.stack}): {result.reason or result.check_name}")
     for skip, address in stale:
         print(f"warning: stale skip {skip.check_id} {address} matched no failure", file=sys.stderr)
     for stack, records in weakened.items():

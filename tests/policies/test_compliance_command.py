@@ -29,3 +29,20 @@ def test_invalid_props_exit_non_zero_without_traceback(tmp_path):
                                env=env, capture_output=True, text=True, check=False)
     assert completed.returncode == 2
     assert "instance_count" in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_terraform_rejecting_a_block_fails_the_gate_with_its_message(reference_stack, tmp_path, capsys):
+    # GIVEN the reference stack with the agent placeholders unescaped, as it was synthesized before the fix
+    broken = tmp_path / "out" / "stacks" / "secure-web" / "cdk.tf.json"
+    broken.parent.mkdir(parents=True)
+    text = reference_stack.read_text()
+    assert text.count("$${aws:InstanceId}") == 2
+    broken.write_text(text.replace("$${aws:", "${aws:"))
+    # WHEN the gate scans it
+    status = main([str(REPO_ROOT), "--synth-dir", str(tmp_path / "out"), "--reports-dir", str(tmp_path / "reports")])
+    # THEN it fails on exactly those two blocks, with Terraform's own words and the attribute
+    out = capsys.readouterr().out
+    failed = [line for line in out.splitlines() if line.startswith("FAILED")]
+    assert status == 1 and len(failed) == 2, out
+    assert all("TF_OFFLINE_VALIDATE aws_ssm_parameter." in line and " value: Extra characters after interpolation "
+               "expression" in line for line in failed)

@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from secure_web.terraform_check import check_document, terraform_binary
+
 REPO = Path(__file__).resolve().parents[2]
 
 CONSUMER_APP = textwrap.dedent("""
@@ -64,3 +66,6 @@ def test_consumer_stack_synthesizes_from_the_installed_package(tmp_path):
     assert not resources.get("aws_acm_certificate")
     listener = next(l for l in resources["aws_lb_listener"].values() if l["port"] == 443)
     assert listener["certificate_arn"].startswith("arn:aws:acm:us-east-1:")
+    # AND Terraform itself accepts the consumer's stack (offline: templates, references, keys)
+    checked = check_document(document, file="consumer", terraform=terraform_binary())
+    assert [str(error) for error in checked.errors] == []

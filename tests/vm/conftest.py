@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from harness import VM_HOST_PROPS, VirtualMachine, booted_vm, synthesized_user_data
+from harness import VM_HOST_PROPS, SynthesizedHost, VirtualMachine, booted_vm, synthesized_host
 
 REQUIRED_TOOLS = ("qemu-system-x86_64", "qemu-img", "mmdebstrap", "mkfs.ext4", "genisoimage", "ssh", "ssh-keygen")
 BREAKS_HOST = "breaks_host"
@@ -61,8 +61,13 @@ def timings(report) -> Iterator[dict[str, float]]:
 
 
 @pytest.fixture(scope="session")
-def user_data() -> str:
-    return synthesized_user_data(**VM_HOST_PROPS)
+def synthesized() -> SynthesizedHost:
+    return synthesized_host(**VM_HOST_PROPS)
+
+
+@pytest.fixture(scope="session")
+def user_data(synthesized) -> str:
+    return synthesized.user_data
 
 
 @pytest.fixture(scope="session")

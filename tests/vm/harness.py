@@ -90,15 +90,28 @@ def ensure_image() -> tuple[Image, bool]:
     return image, True
 
 
-def synthesized_user_data(**props: object) -> str:
-    """The user data of the launch template a one-MonitoredHost stack synthesizes, base64-decoded.
+@dataclass(frozen=True)
+class SynthesizedHost:
+    """What a one-MonitoredHost stack hands to AWS, as Terraform would evaluate it."""
 
-    ``props`` are MonitoredHostProps fields on top of throw-away VPC and subnet ids.
+    user_data: str
+    """The launch template's user data, base64-decoded."""
+    agent_config: str
+    """The agent-configuration SSM parameter's value after Terraform evaluated its template (what the agent fetches)."""
+
+
+def synthesized_host(**props: object) -> SynthesizedHost:
+    """Synthesize a one-MonitoredHost stack and read what its launch template and SSM parameter carry.
+
+    ``props`` are MonitoredHostProps fields on top of throw-away VPC and subnet ids. The agent
+    configuration is rendered through Terraform itself (offline), so the VM suite compares the
+    host with the text the agent would really receive, not with the synthesized template.
     """
     import cdktf
 
     from secure_web.aws import resource_module
     from secure_web.monitored_host import MonitoredHost, MonitoredHostProps
+    from secure_web.terraform_check import render_strings
 
     with tempfile.TemporaryDirectory(prefix="secure-web-synth-") as outdir:
         app = cdktf.App(outdir=outdir)
@@ -107,11 +120,22 @@ def synthesized_user_data(**props: object) -> str:
         host_props = MonitoredHostProps(vpc_id="vpc-00000000", subnet_ids=("subnet-00000000",), **props)
         MonitoredHost(stack, "host", host_props)
         synthesized = json.loads(cdktf.Testing.synth(stack))
-    templates = synthesized["resource"]["aws_launch_template"]
-    if len(templates) != 1:
-        raise AssertionError(f"expected one aws_launch_template, got {sorted(templates)}")
-    (template,) = templates.values()
-    return base64.b64decode(template["user_data"]).decode()
+    (template,) = _single(synthesized, "aws_launch_template")
+    (parameter,) = _single(synthesized, "aws_ssm_parameter")
+    return SynthesizedHost(user_data=base64.b64decode(template["user_data"]).decode(),
+                           agent_config=render_strings({"agent": parameter["value"]})["agent"])
+
+
+def _single(synthesized: dict, resource_type: str) -> list[dict]:
+    bodies = list(synthesized["resource"][resource_type].values())
+    if len(bodies) != 1:
+        raise AssertionError(f"expected one {resource_type}, got {len(bodies)}")
+    return bodies
+
+
+def synthesized_user_data(**props: object) -> str:
+    """The user data of the launch template a one-MonitoredHost stack synthesizes, base64-decoded."""
+    return synthesized_host(**props).user_data
 
 
 def free_port() -> int:

@@ -15,6 +15,7 @@ does not select the ``vm`` marker skips this module.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -99,12 +100,23 @@ def test_guest_ran_the_synthesized_user_data(vm, user_data):
     assert vm.ssh("cat /var/lib/cloud/instance/user-data.txt").stdout == user_data
 
 
+def bootstrap_record(vm) -> dict[str, str]:
+    """/etc/secure-web/bootstrap.env as a dict."""
+    lines = vm.ssh("grep -v '^#' /etc/secure-web/bootstrap.env").stdout.splitlines()
+    return {name: (shlex.split(value) or [""])[0] for name, _, value in (line.partition("=") for line in lines)}
+
+
+def test_host_agent_configuration_is_what_terraform_hands_the_agent(vm, synthesized):
+    # The SSM parameter's value as Terraform evaluates it (offline), against the copy the bootstrap wrote.
+    path = bootstrap_record(vm)["AGENT_CONFIG_PATH"]
+    on_host = json.loads(vm.ssh(f"cat {shlex.quote(path)}").stdout)
+    assert on_host == json.loads(synthesized.agent_config)
+    assert on_host["metrics"]["append_dimensions"] == {"InstanceId": "${aws:InstanceId}",
+                                                       "AutoScalingGroupName": "${aws:AutoScalingGroupName}"}
+
+
 def test_bootstrap_env_records_the_props(vm):
-    recorded = dict(
-        (name, shlex.split(value)[0] if value else "")
-        for name, _, value in (line.partition("=") for line in
-                               vm.ssh("grep -v '^#' /etc/secure-web/bootstrap.env").stdout.splitlines())
-    )
+    recorded = bootstrap_record(vm)
     expected = {
         "ROLE": VM_HOST_PROPS["role"],
         "HTTPS_PORT": str(VM_HOST_PROPS["https_port"]),
