@@ -3,33 +3,58 @@
 The classic design (3 web servers behind a load balancer, a firewall per server,
 HTTPS, monitoring with QPS, MySQL primary + replica) with its three flaws fixed:
 TLS end to end, a database with automatic failover, and separate web/app/database tiers.
+
+The constructs load on first use (``from secure_web import SecureWebTier``), so the
+parts that need no cdktf (the verifier, the compliance gate, the Terraform check)
+import without starting the jsii runtime.
 """
 
-from .alarms import AlarmTopic
-from .certificate import CertificateProps, DnsValidatedCertificate
-from .monitored_host import MonitoredHost, MonitoredHostProps, host_user_data
-from .network import Network, NetworkProps, NetworkRef, plan_subnets
-from .replicated_mysql import ReplicatedMySQL, ReplicatedMySQLProps
-from .secure_web_tier import ALLOWED_SSL_POLICIES, AlbIngressRule, SecureWebTier, SecureWebTierProps
-from .validation import InvalidPropsError, SecureDefaultWeakened
+from __future__ import annotations
 
-__all__ = [
-    "ALLOWED_SSL_POLICIES",
-    "AlarmTopic",
-    "AlbIngressRule",
-    "CertificateProps",
-    "DnsValidatedCertificate",
-    "InvalidPropsError",
-    "MonitoredHost",
-    "MonitoredHostProps",
-    "Network",
-    "NetworkProps",
-    "NetworkRef",
-    "ReplicatedMySQL",
-    "ReplicatedMySQLProps",
-    "SecureDefaultWeakened",
-    "SecureWebTier",
-    "SecureWebTierProps",
-    "host_user_data",
-    "plan_subnets",
-]
+import importlib
+from typing import TYPE_CHECKING
+
+_EXPORTS = {
+    "AlarmTopic": "alarms",
+    "CertificateProps": "certificate",
+    "DnsValidatedCertificate": "certificate",
+    "MonitoredHost": "monitored_host",
+    "MonitoredHostProps": "monitored_host",
+    "host_user_data": "monitored_host",
+    "Network": "network",
+    "NetworkProps": "network",
+    "NetworkRef": "network",
+    "plan_subnets": "network",
+    "ReplicatedMySQL": "replicated_mysql",
+    "ReplicatedMySQLProps": "replicated_mysql",
+    "ALLOWED_SSL_POLICIES": "secure_web_tier",
+    "AlbIngressRule": "secure_web_tier",
+    "SecureWebTier": "secure_web_tier",
+    "SecureWebTierProps": "secure_web_tier",
+    "InvalidPropsError": "validation",
+    "SecureDefaultWeakened": "validation",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .alarms import AlarmTopic
+    from .certificate import CertificateProps, DnsValidatedCertificate
+    from .monitored_host import MonitoredHost, MonitoredHostProps, host_user_data
+    from .network import Network, NetworkProps, NetworkRef, plan_subnets
+    from .replicated_mysql import ReplicatedMySQL, ReplicatedMySQLProps
+    from .secure_web_tier import ALLOWED_SSL_POLICIES, AlbIngressRule, SecureWebTier, SecureWebTierProps
+    from .validation import InvalidPropsError, SecureDefaultWeakened
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'secure_web' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
