@@ -26,6 +26,7 @@ import tarfile
 import tempfile
 import types
 
+from . import provenance
 from .literals import terraform_literal
 
 PACKAGE = "cdktf_cdktf_provider_aws"
@@ -171,8 +172,10 @@ class _LiteralConstructor:
         self.element_class = element_class
 
     def __call__(self, scope: object, construct_id: str, /, **attributes: object) -> object:
-        return self.element_class(scope, construct_id,
-                                  **{key: terraform_literal(value) for key, value in attributes.items()})
+        element = self.element_class(scope, construct_id,
+                                     **{key: terraform_literal(value) for key, value in attributes.items()})
+        provenance.record(scope, construct_id)
+        return element
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.element_class, name)

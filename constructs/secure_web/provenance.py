@@ -1,0 +1,113 @@
+"""Which of our constructs made each resource, recorded in the synthesized JSON.
+
+The compliance gate keys the library's reasoned skips to our constructs, never to
+cdktf's hashed addresses: a skip names a construct kind (``SecureWebTier``) and a path
+inside it (``access-logs/bucket``). For that the stack records, under its ``//``
+comment key (ignored by Terraform)::
+
+    "//": {"secure_web": {"resources": {
+        "<construct path of the resource>": {"construct": "SecureWebTier", "path": "access-logs/bucket"}}}}
+
+for every resource and data source created through ``secure_web.aws.resource_module``
+(our constructs' one way to create them) inside one of our public constructs; the kind
+and path are those of the innermost one. A consumer's own resources are never recorded.
+
+Cost: creating a resource records two Python references; the paths are read once per
+scope when the stack synthesizes (one lazy value per stack), so synth stays fast.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+RECORD_OVERRIDE = "//.secure_web.resources"
+PUBLIC_CONSTRUCTS = ("Network", "SecureWebTier", "MonitoredHost", "ReplicatedMySQL", "AlarmTopic",
+                     "DnsValidatedCertificate")
+
+_RECORDERS: "weakref.WeakKeyDictionary[Any, _Recorder]" = weakref.WeakKeyDictionary()
+_STACK_OF_SCOPE: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+
+
+def record(scope: Any, construct_id: str) -> None:
+    """Remember that a resource ``construct_id`` was created in ``scope``; resolved at synth."""
+    stack = _STACK_OF_SCOPE.get(scope)
+    if stack is None:
+        import cdktf
+
+        stack = cdktf.TerraformStack.of(scope)
+        _STACK_OF_SCOPE[scope] = stack
+    recorder = _RECORDERS.get(stack)
+    if recorder is None:
+        recorder = _RECORDERS[stack] = _Recorder.attach(stack)
+    recorder.created.append((scope, construct_id))
+
+
+def _public_classes() -> tuple[type, ...]:
+    from .alarms import AlarmTopic
+    from .certificate import DnsValidatedCertificate
+    from .monitored_host import MonitoredHost
+    from .network import Network
+    from .replicated_mysql import ReplicatedMySQL
+    from .secure_web_tier import SecureWebTier
+
+    return (Network, SecureWebTier, MonitoredHost, ReplicatedMySQL, AlarmTopic, DnsValidatedCertificate)
+
+
+def _kind(construct: Any, classes: tuple[type, ...]) -> str | None:
+    for cls in classes:
+        if isinstance(construct, cls):
+            return cls.__name__
+    return None
+
+
+class _Recorder:
+    """The records of one stack, produced as a lazy value when cdktf synthesizes it."""
+
+    def __init__(self) -> None:
+        self.created: list[tuple[Any, str]] = []
+
+    @classmethod
+    def attach(cls, stack: Any) -> "_Recorder":
+        import cdktf
+        import jsii
+
+        recorder = cls()
+
+        @jsii.implements(cdktf.IAnyProducer)
+        class Producer:
+            def produce(self, context: Any) -> Any:
+                return recorder.records()
+
+        stack.add_override(RECORD_OVERRIDE, cdktf.Lazy.any_value(Producer()))
+        return recorder
+
+    def records(self) -> dict[str, dict[str, str]]:
+        classes = _public_classes()
+        owners: dict[int, tuple[str, str, str] | None] = {}
+        records = {}
+        for scope, construct_id in self.created:
+            key = id(scope)
+            if key not in owners:
+                owners[key] = _owner(scope, classes)
+            owner = owners[key]
+            if owner is None:
+                continue
+            scope_path, kind, owner_path = owner
+            path = f"{scope_path}/{construct_id}" if scope_path else construct_id
+            records[path] = {"construct": kind, "path": path[len(owner_path) + 1:]}
+        return dict(sorted(records.items()))
+
+
+def _owner(scope: Any, classes: tuple[type, ...]) -> tuple[str, str, str] | None:
+    """(scope's path, kind of the innermost public construct around it, that construct's path), or None."""
+    path = scope.node.path
+    scopes = scope.node.scopes
+    segments = path.split("/") if path else []
+    # scopes runs from the app (no path segment) down to ``scope``.
+    offset = len(scopes) - len(segments)
+    for index in range(len(scopes) - 1, -1, -1):
+        kind = _kind(scopes[index], classes)
+        if kind is not None:
+            return path, kind, "/".join(segments[:index - offset + 1])
+    return None
