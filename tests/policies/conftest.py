@@ -14,9 +14,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from compliance.run import stack_files, synthesize  # noqa: E402
-from compliance.scan import Scan, run_checkov  # noqa: E402
-from compliance.skips import apply_skips, load_skips  # noqa: E402
+from secure_web.compliance.run import stack_files, synthesize  # noqa: E402
+from secure_web.compliance.scan import Scan, run_checkov  # noqa: E402
+from secure_web.compliance.skips import apply_skips, load_documents, load_library_skips  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -35,8 +35,10 @@ def reference_stack(reference_out) -> Path:
 def reference_scan(reference_stack) -> Scan:
     """Built-in checks and our policies on the reference stack, reasoned skips applied."""
     scan = run_checkov([reference_stack])
-    results, stale = apply_skips(scan.results, load_skips())
-    return Scan(results=results, files=scan.files, resource_counts={**scan.resource_counts, "stale": len(stale)})
+    outcome = apply_skips(list(scan.results), load_library_skips(), load_documents([reference_stack]))
+    unused = [skip for skip, matched in outcome.applied.items() if not matched]
+    return Scan(results=tuple(outcome.results), files=scan.files,
+                resource_counts={**scan.resource_counts, "stale": len(unused)})
 
 
 @pytest.fixture(scope="session")

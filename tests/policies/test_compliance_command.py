@@ -10,7 +10,7 @@ import json
 
 from conftest import REPO_ROOT
 
-from compliance.run import main
+from secure_web.compliance.run import main
 
 
 def test_command_writes_reports_and_passes(reference_out, tmp_path, capsys):
@@ -25,7 +25,8 @@ def test_command_writes_reports_and_passes(reference_out, tmp_path, capsys):
 
 def test_invalid_props_exit_non_zero_without_traceback(tmp_path):
     env = {**os.environ, "SECURE_WEB_WEB_INSTANCE_COUNT": "1"}
-    completed = subprocess.run([sys.executable, "-m", "compliance", "--reports-dir", str(tmp_path)], cwd=REPO_ROOT,
+    completed = subprocess.run([sys.executable, "-m", "secure_web.compliance", "--reports-dir", str(tmp_path)],
+                               cwd=REPO_ROOT,
                                env=env, capture_output=True, text=True, check=False)
     assert completed.returncode == 2
     assert "instance_count" in completed.stderr and "Traceback" not in completed.stderr

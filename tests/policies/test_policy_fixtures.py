@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance.scan import FAILED, PASSED
+from secure_web.compliance.scan import FAILED, PASSED
 
 POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from compliance.scan import FAILED, PASSED, SKIPPED
+from secure_web.compliance.scan import FAILED, PASSED, SKIPPED
 from test_policy_fixtures import POLICIES
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compliance.scan import FAILED
+from secure_web.compliance.scan import FAILED
 
 EXPECTED_FAILURES = {
     # HTTP target group and health check: flaw 1 comes back.

@@ -12,7 +12,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compliance.scan import FAILED, PASSED, SKIPPED, Result
+from .scan import FAILED, PASSED, SKIPPED, Result
 
 REF = re.compile(r"\$\{(aws_[a-z0-9_]+)\.([A-Za-z0-9_\-]+)\.")
 PASS_COLOR, FAIL_COLOR, NEUTRAL = "#2e7d32", "#c62828", "#455a64"

@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from compliance.requirements import REQUIREMENTS
-from compliance.scan import FAILED, PASSED, REPO_ROOT, SKIPPED, Result, stack_name
-from compliance.skips import Skip
+from .requirements import REQUIREMENTS
+from .scan import FAILED, PASSED, SKIPPED, Result, stack_name
+from .skips import Skip
 
 
 def junit_xml(results: list[Result]) -> str:
@@ -69,7 +69,7 @@ def sarif(results: list[Result]) -> str:
 
 def _relative(file: str) -> str:
     try:
-        return os.path.relpath(file, REPO_ROOT)
+        return os.path.relpath(file, Path.cwd())
     except ValueError:
         return file
 
@@ -82,7 +82,7 @@ def _mark(results: list[Result]) -> str:
     return f"{verdict} ({counts[PASSED]} passed, {counts[FAILED]} failed, {counts[SKIPPED]} skipped)"
 
 
-def markdown(results: list[Result], *, skips: tuple[Skip, ...], stale: list[tuple[Skip, str]],
+def markdown(results: list[Result], *, skips: dict[Skip, list[Result]], problems: list[str],
              weakened: dict[str, list[dict]], resource_counts: dict[str, int], diagram: str | None) -> str:
     """The human report: requirements → checks → results, failures, skips, weakened defaults."""
     counts = Counter(r.status for r in results)
@@ -108,11 +108,19 @@ def markdown(results: list[Result], *, skips: tuple[Skip, ...], stale: list[tupl
     failures = [r for r in results if r.status == FAILED]
     lines += [f"- **{r.check_id}** {r.check_name}: `{r.address}` ({r.stack})"
               + (f"\n\n  ```\n  {r.reason}\n  ```" if r.reason else "") for r in failures] or ["None."]
-    lines += ["", "## Skips (from policies/skips.yaml)", "", "| Check | Resource | Reason |", "|---|---|---|"]
-    lines += [f"| {r.check_id} | `{r.address}` | {r.reason} |" for r in results if r.status == SKIPPED]
-    if stale:
-        lines += ["", "Skips that matched no failure (stale; remove them):", ""]
-        lines += [f"- {skip.check_id} `{address}`" for skip, address in stale]
+    lines += ["", "## Skips", "",
+              "Every skip in force, with its reason: the library's own (keyed to our constructs, from "
+              "`secure_web/policies/skips.yaml`) and yours (`--skips`, with owner and expiry).", "",
+              "| Check | Applies to | Source | Owner | Expires | Reason | Skipped here |", "|---|---|---|---|---|---|---|"]
+    for skip, matched in skips.items():
+        target = f"{skip.construct}: " + ", ".join(f"`{r}`" for r in skip.resources) if skip.library \
+            else f"`{skip.resources[0]}`"
+        here = ", ".join(f"`{r.address}`" for r in matched) or "none in these stacks"
+        lines.append(f"| {skip.check_id} | {target} | {skip.source} | {skip.owner or '-'} | "
+                     f"{skip.expires.isoformat() if skip.expires else '-'} | {skip.reason} | {here} |")
+    if problems:
+        lines += ["", "Skips that fail the gate:", ""]
+        lines += [f"- {problem}" for problem in problems]
     lines += ["", "## Weakened secure defaults", ""]
     records = [(stack, record) for stack, items in sorted(weakened.items()) for record in items]
     if records:

@@ -1,8 +1,9 @@
-"""``python -m compliance [APP_DIR]``: synthesize a cdktf app, scan every stack, report, fail on any failure.
+"""``secure-web compliance [APP_DIR]``: synthesize a cdktf app, scan every stack, report, fail on any failure.
 
-Exit status: 0 all checks pass (after reasoned skips), 1 a check failed,
-2 the app did not synthesize or could not be scanned (invalid props, parsing
-errors, a stack with no resources, an invalid skips file).
+Exit status: 0 nothing failed (after reasoned skips), 1 a check failed (or a consumer
+skip expired or matches nothing), 2 the app did not synthesize or the input is invalid
+(invalid props, a malformed skips file, parsing errors, a stack with no resources, no
+checkov or terraform).
 """
 
 from __future__ import annotations
@@ -18,15 +19,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: python compliance/run.py
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from compliance.diagram import architecture_dot, render  # noqa: E402
-from compliance.reports import junit_xml, markdown, sarif, write  # noqa: E402
-from compliance.scan import FAILED, PASSED, REPO_ROOT, SKIPPED, ScanError, run_checkov  # noqa: E402
-from compliance.skips import InvalidSkipsError, apply_skips, load_skips  # noqa: E402
-from compliance.terraform import TERRAFORM_CHECK_ID, terraform_results  # noqa: E402
-from secure_web.terraform_check import TerraformUnavailable, terraform_binary  # noqa: E402
+from ..terraform_check import TerraformUnavailable, terraform_binary
+from .diagram import architecture_dot, render
+from .reports import junit_xml, markdown, sarif, write
+from .scan import FAILED, PASSED, SKIPPED, ScanError, run_checkov
+from .skips import InvalidSkipsError, apply_skips, load_consumer_skips, load_documents, load_library_skips
+from .terraform import TERRAFORM_CHECK_ID, terraform_results
 
 INVALID_PROPS = re.compile(r"InvalidPropsError: (.*)", re.DOTALL)
 
@@ -52,6 +50,7 @@ def synthesize(app_dir: Path, outdir: Path) -> Path:
     """Run the app with CDKTF_OUTDIR=outdir; raise SynthError with the app's own message on failure."""
     if outdir.exists():
         shutil.rmtree(outdir)
+    outdir.parent.mkdir(parents=True, exist_ok=True)  # cdktf creates outdir itself, but not its parents
     env = {**os.environ, "CDKTF_OUTDIR": str(outdir), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     completed = subprocess.run(app_command(app_dir), shell=True, cwd=app_dir, env=env, capture_output=True,
                                text=True, check=False)
@@ -96,11 +95,13 @@ def _category(result) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m compliance", description=__doc__.splitlines()[0])
-    parser.add_argument("app_dir", nargs="?", type=Path, default=REPO_ROOT,
-                        help="cdktf app directory (its cdktf.json 'app' command synthesizes). Default: the reference stack.")
+    parser = argparse.ArgumentParser(prog="secure-web compliance", description=__doc__.splitlines()[0])
+    parser.add_argument("app_dir", nargs="?", type=Path, default=Path("."),
+                        help="cdktf app directory (its cdktf.json 'app' command synthesizes). Default: the current one.")
     parser.add_argument("--synth-dir", type=Path, help="scan this existing cdktf.out instead of synthesizing")
-    parser.add_argument("--reports-dir", type=Path, default=REPO_ROOT / "reports", help="Default: reports/")
+    parser.add_argument("--reports-dir", type=Path, default=Path("reports"), help="Default: ./reports")
+    parser.add_argument("--skips", type=Path,
+                        help="your reasoned skips (YAML: check, resource, reason, owner, expires per entry)")
     return parser.parse_args(argv)
 
 
@@ -108,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     reports_dir: Path = args.reports_dir.resolve()
     try:
-        skips = load_skips()
+        skips = load_library_skips()
+        if args.skips is not None:
+            skips += load_consumer_skips(args.skips)
         terraform = terraform_binary()
         outdir = args.synth_dir.resolve() if args.synth_dir else synthesize(args.app_dir.resolve(),
                                                                            reports_dir / "cdktf.out")
@@ -123,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"compliance: {error}", file=sys.stderr)
         return 2
 
-    results, stale = apply_skips(scan.results, skips)
-    results = list(results) + terraform_results(files, terraform=terraform)
+    outcome = apply_skips(list(scan.results), skips, load_documents(files))
+    results = outcome.results + terraform_results(files, terraform=terraform)
     weakened = weakened_defaults(files)
     diagrams = []
     for file in files:
@@ -135,8 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     written = [
         write(reports_dir / "compliance.junit.xml", junit_xml(results)),
         write(reports_dir / "compliance.sarif", sarif(results)),
-        write(reports_dir / "compliance.md", markdown(results, skips=skips, stale=stale, weakened=weakened,
-                                                     resource_counts=scan.resource_counts, diagram=picture)),
+        write(reports_dir / "compliance.md", markdown(results, skips=outcome.applied, problems=outcome.problems,
+                                                     weakened=weakened, resource_counts=scan.resource_counts,
+                                                     diagram=picture)),
         *diagrams,
     ]
 
@@ -144,14 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     failures = [r for r in results if r.status == FAILED]
     for result in failures:
         print(f"FAILED {result.check_id} {result.address} ({result.stack}): {result.reason or result.check_name}")
-    for skip, address in stale:
-        print(f"warning: stale skip {skip.check_id} {address} matched no failure", file=sys.stderr)
+    for problem in outcome.problems:
+        print(f"FAILED skips: {problem}")
     for stack, records in weakened.items():
         for record in records:
             print(f"weakened default in {stack}: {record.get('path')} {record.get('field')}="
                   f"{record.get('given')} (secure default {record.get('default')})")
     print("reports: " + ", ".join(os.path.relpath(p, Path.cwd()) for p in written))
-    return 1 if failures else 0
+    return 1 if failures or outcome.problems else 0
 
 
 if __name__ == "__main__":

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-POLICIES_DIR = REPO_ROOT / "policies"
+SOURCE_POLICIES_DIR = Path(__file__).resolve().parents[3] / "policies"
+"""The policies' source in a checkout (``policies/`` at the repository root); the wheel ships them as secure_web.policies."""
 CUSTOM_PREFIX = "CKV_SWEB_"
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 
@@ -57,6 +59,16 @@ class Scan:
         return [r for r in self.results if r.status == status and (custom is None or r.custom == custom)]
 
 
+def policies_dir() -> Path:
+    """The CKV_SWEB policies: ``secure_web/policies`` of the installed package, else the checkout's ``policies/``."""
+    spec = importlib.util.find_spec("secure_web.policies")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    if (SOURCE_POLICIES_DIR / "tf_json.py").is_file():
+        return SOURCE_POLICIES_DIR
+    raise ScanError("the CKV_SWEB policies are not installed: install secure-web with the 'compliance' extra")
+
+
 def stack_name(file: str) -> str:
     """``stacks/<name>/cdk.tf.json`` → name; any other ``X.tf.json`` → X."""
     path = Path(file)
@@ -88,7 +100,7 @@ def run_checkov(paths: Sequence[Path], *, checks: Iterable[str] = (), builtin: b
     if not files:
         raise ScanError(f"no .tf.json files under {', '.join(map(str, paths))}")
     command = [sys.executable, "-m", "checkov.main", "--framework", "terraform_json", "--skip-download",
-               "-o", "json", "--external-checks-dir", str(POLICIES_DIR)]
+               "-o", "json", "--external-checks-dir", str(policies_dir())]
     for file in files:
         command += ["-f", file]
     selected = list(checks) or ([] if builtin else [f"{CUSTOM_PREFIX}*"])
@@ -96,7 +108,11 @@ def run_checkov(paths: Sequence[Path], *, checks: Iterable[str] = (), builtin: b
         command += ["--check", ",".join(selected)]
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
            "LOG_LEVEL": "ERROR", "ANSI_COLORS_DISABLED": "1"}
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO_ROOT, check=False)
+    if importlib.util.find_spec("checkov") is None:
+        raise ScanError("checkov is not installed: install secure-web with the 'compliance' extra")
+    with tempfile.TemporaryDirectory(prefix="secure-web-checkov-") as neutral:
+        # A neutral working directory: no .checkov.yaml of the caller's changes what we run.
+        completed = subprocess.run(command, capture_output=True, text=True, env=env, cwd=neutral, check=False)
     try:
         reports = json.loads(completed.stdout)
     except json.JSONDecodeError as error:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from secure_web.terraform_check import Checked, check_files
 
-from compliance.scan import FAILED, PASSED, Result
+from .scan import FAILED, PASSED, Result
 
 TERRAFORM_CHECK_ID = "TF_OFFLINE_VALIDATE"
 TERRAFORM_CHECK_NAME = ("Ensure Terraform accepts the block offline: template syntax, references, "
