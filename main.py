@@ -28,6 +28,7 @@ from secure_web import (  # noqa: E402
     SecureWebTierProps,
 )
 from secure_web.aws import blocks, resource_module  # noqa: E402
+from secure_web.outputs import verifier_outputs  # noqa: E402
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,30 +114,7 @@ class ReferenceStack(cdktf.TerraformStack):
         ))
         database.connections.allow_default_port_from(tier.app_connections, "MySQL from the app tier only")
 
-        outputs = {
-            "alb_dns_name": tier.dns_name,
-            "url": tier.url,
-            "alb_arn": tier.load_balancer_arn,
-            "https_listener_arn": tier.https_listener_arn,
-            "target_group_arn": tier.target_group_arn,
-            "certificate_arn": tier.certificate_arn,
-            "access_log_bucket": tier.access_log_bucket,
-            "alb_security_group_id": tier.security_group_id,
-            "web_security_group_id": tier.web_hosts.security_group_id,
-            "app_security_group_id": tier.app_hosts.security_group_id,
-            "db_security_group_id": database.security_group_id,
-            "web_autoscaling_group": tier.web_hosts.auto_scaling_group_name,
-            "app_autoscaling_group": tier.app_hosts.auto_scaling_group_name,
-            "db_cluster_identifier": database.cluster_identifier,
-            "db_writer_endpoint": database.writer_endpoint,
-            "db_reader_endpoint": database.reader_endpoint,
-            "dashboard_name": tier.dashboard_name,
-            "qps_high_alarm": tier.qps_high_alarm_name,
-            "qps_low_alarm": tier.qps_low_alarm_name,
-            "alarm_topic_arn": alarms.topic_arn,
-        }
-        for name, value in outputs.items():
-            cdktf.TerraformOutput(self, name, value=value)
+        verifier_outputs(self, tier=tier, database=database, alarm_topic_arn=alarms.topic_arn)
 
 
 def build_app(outdir: str | None = None, context: dict[str, object] | None = None) -> cdktf.App:

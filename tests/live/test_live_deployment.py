@@ -3,7 +3,7 @@
 Runs only when SECURE_WEB_OUTPUTS (a ``cdktf deploy --outputs-file`` or
 ``terraform output -json`` file) and AWS_REGION are set; SECURE_WEB_STACK picks a stack
 from a multi-stack outputs file. Credentials come from the standard chain and need only
-``iam/verifier-policy.json``. Example::
+``secure_web/verify/verifier-policy.json``. Example::
 
     SECURE_WEB_OUTPUTS=outputs.json AWS_REGION=eu-west-1 pipenv run pytest tests/live
 """

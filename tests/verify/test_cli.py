@@ -41,3 +41,12 @@ def test_unreadable_outputs_exit_2(tmp_path, capsys):
     path.write_text("{}", encoding="utf-8")
     assert main(["--outputs", str(path), "--region", REGION]) == 2
     assert "expected a non-empty JSON object" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, status, stream, text", [
+    (["--help"], 0, "out", "usage: secure-web verify"),
+    (["--outputs", "outputs.json"], 2, "err", "the following arguments are required: --region"),
+], ids=["help", "missing-region"])
+def test_argument_handling_returns_the_status_instead_of_exiting(capsys, argv, status, stream, text):
+    assert main(argv) == status
+    assert text in getattr(capsys.readouterr(), stream)

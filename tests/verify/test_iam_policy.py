@@ -1,11 +1,11 @@
-"""iam/verifier-policy.json grants exactly the read-only actions the verifier calls."""
+"""secure_web/verify/verifier-policy.json grants exactly the read-only actions the verifier calls."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-POLICY_PATH = Path(__file__).resolve().parents[2] / "iam" / "verifier-policy.json"
+POLICY_PATH = Path(__file__).resolve().parents[2] / "constructs" / "secure_web" / "verify" / "verifier-policy.json"
 IAM_PREFIX = {"elbv2": "elasticloadbalancing"}
 """boto3 service names whose IAM prefix differs; the others are the same (ec2, rds, cloudwatch, ...)."""
 IAM_ACTION = {("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock"}

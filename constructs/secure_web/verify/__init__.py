@@ -1,26 +1,53 @@
 """Read-only verification of a deployed secure_web stack, from its Terraform outputs.
 
-``python -m secure_web.verify --outputs outputs.json --region eu-west-1`` runs every
-check in ``checks.CHECKS`` with boto3 and reports each failure as the resource, what was
-expected and what was found. It only calls the read-only actions listed in
-``iam/verifier-policy.json``. The failover drill (which does change the database) is a
-separate command, ``python -m secure_web.verify.failover``. See docs/verifier.md.
+``secure-web verify --outputs outputs.json --region eu-west-1`` (or ``python -m
+secure_web.verify``) runs every check in ``checks.CHECKS`` with boto3 and reports each
+failure as the resource, what was expected and what was found. It only calls the
+read-only actions listed in ``secure_web/verify/verifier-policy.json``. The failover drill (which does
+change the database) is a separate command, ``python -m secure_web.verify.failover``.
+``secure_web.outputs.verifier_outputs`` declares the outputs it reads. See docs/verifier.md.
+
+Needs the ``verify`` extra (boto3), never cdktf or node. The names below load on first
+use, so ``--help`` and reading an outputs file work without boto3.
 """
 
-from .checks import CHECKS, Check, CheckResult, Deployment, Finding, VerifySettings, run_checks
-from .clients import Clients
-from .outputs import DeploymentOutputs, OutputsError, load_outputs
+from __future__ import annotations
 
-__all__ = [
-    "CHECKS",
-    "Check",
-    "CheckResult",
-    "Clients",
-    "Deployment",
-    "DeploymentOutputs",
-    "Finding",
-    "OutputsError",
-    "VerifySettings",
-    "load_outputs",
-    "run_checks",
-]
+import importlib
+from typing import TYPE_CHECKING
+
+_EXPORTS = {
+    "CHECKS": "checks",
+    "Check": "checks",
+    "CheckResult": "checks",
+    "Deployment": "checks",
+    "Finding": "checks",
+    "run_checks": "checks",
+    "Clients": "clients",
+    "DeploymentOutputs": "outputs",
+    "OUTPUT_NAMES": "outputs",
+    "OutputsError": "outputs",
+    "load_outputs": "outputs",
+    "VerifySettings": "settings",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .checks import CHECKS, Check, CheckResult, Deployment, Finding, run_checks
+    from .clients import Clients
+    from .outputs import OUTPUT_NAMES, DeploymentOutputs, OutputsError, load_outputs
+    from .settings import VerifySettings
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'secure_web.verify' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -3,49 +3,30 @@
 Each check reads the deployment through ``Deployment`` (which fetches and caches what
 several checks share) and returns a ``Finding`` per failure, naming the resource, what
 was expected and what was found. An empty list is a pass. Every AWS call here is a
-read-only action listed in ``iam/verifier-policy.json``.
+read-only action listed in ``secure_web/verify/verifier-policy.json``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import cached_property
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..agent_config import HOST_METRICS_NAMESPACE
-from ..monitored_host import AGENT_MANAGED_POLICIES
 from ..qps import FLEET_QPS, HOST_QPS, RAW_QUERY_ID, MetricDataValues, QpsMetric, metric_data_queries, qps_from_metric_data
-from ..replicated_mysql import BACKUP_RETENTION_RANGE, MYSQL_PORT
-from ..secure_web_tier import ALLOWED_SSL_POLICIES, WORLD, SecureWebTierProps
 from .clients import Clients
+from .expected import AGENT_MANAGED_POLICIES, ALLOWED_SSL_POLICIES, MYSQL_PORT, WORLD
 from .outputs import DeploymentOutputs
+from .settings import VerifySettings
 
 HTTPS_PORT = 443
 HTTP_PORT = 80
 SSH_PORT = 22
 AGENT_METRIC = "mem_used_percent"
 TIER_TAG = "secure-web:tier"
-_DEFAULT_APP_PORT = next(f.default for f in dataclasses.fields(SecureWebTierProps) if f.name == "app_port")
-
-
-@dataclass(frozen=True, kw_only=True)
-class VerifySettings:
-    """What the checks expect where the outputs do not say."""
-
-    app_port: int = _DEFAULT_APP_PORT  # type: ignore[assignment]
-    """Port the app tier serves on (SecureWebTierProps.app_port). Default: 8443."""
-    agent_metrics_window: timedelta = timedelta(minutes=10)
-    """How recent the CloudWatch agent's last ``mem_used_percent`` must be. Default: 10 minutes."""
-    qps_window: timedelta = timedelta(hours=1)
-    """How far back QPS datapoints are looked for; an idle ALB publishes none. Default: 1 hour."""
-    insufficient_data_grace: timedelta = timedelta(minutes=30)
-    """How long a QPS alarm may stay in INSUFFICIENT_DATA. Default: 30 minutes."""
-    min_backup_retention_days: int = BACKUP_RETENTION_RANGE[0]
-    """Fewest days of automated database backups. Default: 7."""
 
 
 @dataclass(frozen=True, kw_only=True)

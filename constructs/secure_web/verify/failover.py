@@ -17,10 +17,12 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import boto3
-from botocore.client import BaseClient
-from botocore.exceptions import ClientError
+from .cli import AWS_SDK, INSTALL_HINT
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
 
 CONFIRMATION_FLAG = "--yes-i-understand"
 
@@ -79,6 +81,14 @@ def main(argv: Sequence[str] | None = None, *, rds: BaseClient | None = None) ->
     if not args.confirmed:
         print(f"secure_web.verify.failover: refusing to fail over {args.cluster}: it interrupts database "
               f"connections. Re-run with {CONFIRMATION_FLAG} to confirm.", file=sys.stderr)
+        return 2
+    try:
+        import boto3
+        from botocore.exceptions import ClientError
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in AWS_SDK:
+            raise
+        print(f"secure_web.verify.failover: {error.name} is not installed; {INSTALL_HINT}", file=sys.stderr)
         return 2
     rds = rds or boto3.Session(profile_name=args.profile).client("rds", region_name=args.region)
     try:
