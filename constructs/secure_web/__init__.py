@@ -6,13 +6,19 @@ TLS end to end, a database with automatic failover, and separate web/app/databas
 
 The constructs load on first use (``from secure_web import SecureWebTier``), so the
 parts that need no cdktf (the verifier, the compliance gate, the Terraform check)
-import without starting the jsii runtime.
+import without starting the jsii runtime. Importing the package makes later imports of
+the AWS provider bindings lazy (see ``secure_web.aws``), whoever imports them.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING
+
+# Provider loading: from here on, importing cdktf_cdktf_provider_aws (ours or the user's
+# `from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket`) loads one submodule at a time.
+# Only the standard library is imported for this; node starts when cdktf is first used.
+from . import aws as _provider_loading  # noqa: F401,E402
 
 _EXPORTS = {
     "AlarmTopic": "alarms",

@@ -1,32 +1,44 @@
-"""Load the prebuilt AWS provider bindings one resource module at a time.
+"""Load the prebuilt AWS provider bindings one resource module at a time, for us and for the app.
 
-``cdktf_cdktf_provider_aws/__init__.py`` eagerly imports all 2,212 resource
-modules (about 7 s and 600 MB). The resource modules only need the package's
-``_jsii`` module, which loads the provider's jsii assembly, so we register an
-empty package object under the real name and import just the modules we use.
-The JavaScript side has the same problem: the jsii kernel ``require``s the
-provider's ``lib/index.js``, which loads all 2,212 JavaScript modules (about 4 s
-and 450 MB in node). Before the provider's assembly is loaded we hand the kernel
-a tiny generated assembly whose only code makes that index lazy, so node also
-loads just the resource modules we use.
-The synthesized JSON is the same either way; ``SECURE_WEB_PROVIDER_IMPORT=stock``
-switches back to the plain imports on both sides, for comparison and as a fallback.
+``cdktf_cdktf_provider_aws/__init__.py`` eagerly imports all 2,212 resource modules (about
+7 s and 600 MB, and about 3 s more to tear them down at exit); the jsii kernel's node
+process, loading the provider assembly, requires all 2,212 JavaScript modules too (about
+4 s and 450 MB). A stack uses about 50 of them.
+
+Importing this module (every construct module does, so ``from secure_web import
+SecureWebTier`` counts) puts ``ProviderPackageFinder`` first in ``sys.meta_path``. It acts
+on one name only, ``cdktf_cdktf_provider_aws``, and only when that package is imported
+afterwards, by us or by the app (``import cdktf_cdktf_provider_aws as aws`` or ``from
+cdktf_cdktf_provider_aws.s3_bucket import S3Bucket``). The package module is then built
+from the spec the other finders return (same ``__file__``, ``__path__``, origin), but
+instead of running its ``__init__`` the loader makes the node-side index lazy
+(``_jsii_lazy_index``), sets ``__all__`` to the submodules on disk (the list the
+``__init__`` holds) and a module ``__getattr__`` (PEP 562) that imports
+``cdktf_cdktf_provider_aws.<name>`` on first use. Attribute access, ``from ... import``,
+``dir()`` and ``import *`` behave as with the provider's own package; what differs is the
+loader in ``__spec__`` and the absence of the package's ``_private`` namespace.
+
+A package imported before this module is the provider's own, and stays so: everything
+works, at the provider's speed. The synthesized JSON is the same either way.
+``SECURE_WEB_PROVIDER_IMPORT=stock``, read when this module is first imported, installs
+nothing, so the provider's own imports run on both sides (for comparison, and as a fallback).
 """
 
 from __future__ import annotations
 
-import gzip
 import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
-import io
-import json
 import os
+import pkgutil
 import sys
-import tarfile
-import tempfile
 import types
+import warnings
+from typing import Callable, Sequence
 
 from . import provenance
+from . import _jsii_lazy_index
 from .literals import terraform_literal
 
 PACKAGE = "cdktf_cdktf_provider_aws"
@@ -38,117 +50,93 @@ def import_mode() -> str:
     return "stock" if os.environ.get(IMPORT_MODE_VARIABLE, "").lower() == "stock" else "lazy"
 
 
-# Installed in the jsii kernel (node) before the provider assembly loads: when the
-# kernel requires @cdktf/provider-aws/lib/index.js, it gets an object whose
-# properties require each resource module on first use. The index must consist of
-# nothing but `exports.x = require("./x");` lines, else it loads as usual.
-_LAZY_INDEX_JS = r"""
-"use strict";
-const fs = require("fs");
-const path = require("path");
-const Module = require("module");
-const EXPORT_LINE = /^exports\.(\w+) = require\("(\.\/[a-z0-9-]+)"\);$/;
-const INDEX = `${path.sep}lib${path.sep}index.js`;
+class ProviderPackageFinder(importlib.abc.MetaPathFinder):
+    """Finds ``cdktf_cdktf_provider_aws`` where the other finders do; loads it with ``LazyProviderPackageLoader``."""
 
-function lazyIndex(filename) {
-  const dir = path.dirname(filename);
-  let manifest;
-  try { manifest = JSON.parse(fs.readFileSync(path.join(dir, "..", "package.json"), "utf8")); } catch { return undefined; }
-  if (manifest.name !== "@cdktf/provider-aws") return undefined;
-  const source = fs.readFileSync(filename, "utf8");
-  const lazy = { __esModule: true };
-  let lazyCount = 0;
-  for (const line of source.split("\n")) {
-    const match = EXPORT_LINE.exec(line);
-    if (!match) continue;
-    const [, name, relative] = match;
-    lazyCount += 1;
-    Object.defineProperty(lazy, name, {
-      enumerable: true, configurable: true,
-      get() {
-        const value = require(path.join(dir, relative));
-        Object.defineProperty(lazy, name, { enumerable: true, value });
-        return value;
-      },
-    });
-  }
-  return lazyCount > 0 && lazyCount === source.split("require(").length - 1 ? lazy : undefined;
-}
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != PACKAGE:
+            return None
+        spec = _spec_from_other_finders(fullname, path, target)
+        if (spec is None or spec.origin is None or not spec.submodule_search_locations
+                or not isinstance(spec.loader, importlib.machinery.SourceFileLoader)):
+            return None  # not an installed source package (zip, sourceless, missing): the usual import handles it
+        return importlib.util.spec_from_file_location(
+            fullname, spec.origin, loader=LazyProviderPackageLoader(fullname, spec.origin),
+            submodule_search_locations=list(spec.submodule_search_locations))
 
-const load = Module._load;
-Module._load = function (request, parent, isMain) {
-  const filename = Module._resolveFilename(request, parent, isMain);
-  if (filename.endsWith(INDEX) && Module._cache[filename] === undefined) {
-    const lazy = lazyIndex(filename);
-    if (lazy !== undefined) {
-      const module = new Module(filename, parent);
-      module.filename = filename;
-      module.exports = lazy;
-      module.loaded = true;
-      Module._cache[filename] = module;
-      return lazy;
-    }
-  }
-  return load.apply(this, arguments);
-};
-"""
-_LOADER_NAME = "secure-web-lazy-provider-index"
-_LOADER_VERSION = "1.0.0"
+    def __repr__(self) -> str:
+        return f"<secure_web.aws.ProviderPackageFinder: {PACKAGE} loads its submodules on first use>"
 
 
-def _loader_tarball() -> bytes:
-    """A minimal jsii assembly whose module is ``_LAZY_INDEX_JS``; byte-stable, so the kernel caches it once."""
-    files = {
-        "package/package.json": {"name": _LOADER_NAME, "version": _LOADER_VERSION, "main": "index.js",
-                                 "license": "Apache-2.0"},
-        "package/.jsii": {"schema": "jsii/0.10.0", "name": _LOADER_NAME, "version": _LOADER_VERSION,
-                          "fingerprint": _LOADER_NAME, "jsiiVersion": "1.0.0", "license": "Apache-2.0",
-                          "homepage": "", "description": "", "repository": {"type": "git", "url": ""},
-                          "author": {"name": "secure_web", "roles": ["author"]}, "types": {}},
-        "package/index.js": _LAZY_INDEX_JS,
-    }
-    archive = io.BytesIO()
-    with gzip.GzipFile(fileobj=archive, mode="wb", mtime=0) as zipped, tarfile.open(fileobj=zipped, mode="w") as tar:
-        for name, content in files.items():
-            data = (content if isinstance(content, str) else json.dumps(content, sort_keys=True)).encode()
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), 0o644
-            tar.addfile(info, io.BytesIO(data))
-    return archive.getvalue()
+def _spec_from_other_finders(fullname: str, path: Sequence[str] | None,
+                             target: types.ModuleType | None) -> importlib.machinery.ModuleSpec | None:
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        if isinstance(finder, ProviderPackageFinder) or find_spec is None:
+            continue
+        spec = find_spec(fullname, path, target)
+        if spec is not None:
+            return spec
+    return None
 
 
-def _make_provider_index_lazy_in_kernel() -> None:
-    import jsii._runtime  # imported here: the kernel is jsii's process-wide singleton
+class LazyProviderPackageLoader(importlib.machinery.SourceFileLoader):
+    """The provider package without its ``__init__``: each submodule is imported on first use.
 
-    with tempfile.TemporaryDirectory(prefix="secure-web-") as directory:
-        tarball = os.path.join(directory, f"{_LOADER_NAME}.tgz")
-        with open(tarball, "wb") as handle:
-            handle.write(_loader_tarball())
-        jsii._runtime.kernel.load(_LOADER_NAME, _LOADER_VERSION, tarball)
+    Source, resources and ``is_package`` come from the real package files, as usual.
+    """
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        try:
+            _jsii_lazy_index.install()
+        except Exception as error:  # noqa: BLE001 - a jsii change must cost speed, never the app's import
+            warnings.warn(f"secure_web could not make the AWS provider's JavaScript index lazy ({error!r}); "
+                          f"synth still works but loads every provider module in node. "
+                          f"{IMPORT_MODE_VARIABLE}=stock turns this loader off.", RuntimeWarning, stacklevel=2)
+        module.__path__ = pkgutil.extend_path(module.__path__, module.__name__)  # as the real __init__ does
+        submodules = _submodule_names(module.__path__)
+        module.__all__ = submodules
+        module.__getattr__ = _import_on_first_use(module.__name__, frozenset(submodules))
+        module.__dir__ = lambda: sorted(set(vars(module)) | set(submodules))
 
 
-def _register_package_without_init() -> None:
-    if PACKAGE in sys.modules:
+def _submodule_names(path: Sequence[str]) -> list[str]:
+    """The public subpackages on disk: what the real ``__init__`` lists in ``__all__`` and imports."""
+    return sorted({
+        entry.name for directory in path if os.path.isdir(directory) for entry in os.scandir(directory)
+        if entry.is_dir() and entry.name.isidentifier() and not entry.name.startswith("_")
+        and os.path.isfile(os.path.join(entry.path, "__init__.py"))
+    })
+
+
+def _import_on_first_use(package: str, submodules: frozenset[str]) -> Callable[[str], object]:
+    def __getattr__(name: str) -> object:
+        if name in submodules:
+            return importlib.import_module(f"{package}.{name}")  # the import also sets it on the package
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
+def install_provider_finder() -> None:
+    """Put ``ProviderPackageFinder`` first in ``sys.meta_path``, once; nothing in stock mode."""
+    if import_mode() == "stock" or any(isinstance(finder, ProviderPackageFinder) for finder in sys.meta_path):
         return
-    spec = importlib.util.find_spec(PACKAGE)
-    if spec is None or spec.submodule_search_locations is None:
-        raise ImportError(f"{PACKAGE} is not installed; install cdktf-cdktf-provider-aws==21.22.1")
-    _make_provider_index_lazy_in_kernel()
-    package = types.ModuleType(PACKAGE)
-    package.__path__ = list(spec.submodule_search_locations)
-    package.__file__ = spec.origin
-    package.__package__ = PACKAGE
-    package.__spec__ = spec
-    sys.modules[PACKAGE] = package
+    sys.meta_path.insert(0, ProviderPackageFinder())
+
+
+install_provider_finder()
 
 
 def provider_module(name: str) -> types.ModuleType:
-    """Return ``cdktf_cdktf_provider_aws.<name>`` without importing the other 2,211 modules."""
-    if import_mode() == "stock":
-        importlib.import_module(PACKAGE)
-    else:
-        _register_package_without_init()
-    return importlib.import_module(f"{PACKAGE}.{name}")
+    """``cdktf_cdktf_provider_aws.<name>``; unless the package was imported the stock way, the only one loaded."""
+    try:
+        return importlib.import_module(f"{PACKAGE}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != PACKAGE:
+            raise
+        raise ImportError(f"{PACKAGE} is not installed; install cdktf-cdktf-provider-aws==21.22.1") from error
 
 
 class LiteralModule:

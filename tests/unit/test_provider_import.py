@@ -34,10 +34,10 @@ try:
 except SystemExit as exit:
     if exit.code not in (0, None):
         raise
-package = sys.modules.get("{PROVIDER}")
 print(json.dumps({{
     "provider_modules": len({{name.split(".")[1] for name in sys.modules if name.startswith("{PROVIDER}.")}}),
-    "provider_init_ran": hasattr(package, "__all__"),
+    # The package __init__ ends in publication.publish(), which registers its private namespace.
+    "provider_init_ran": "{PROVIDER}._private" in sys.modules,
 }}))
 """
 
