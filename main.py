@@ -10,12 +10,16 @@ credentials to synthesize.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import ipaddress
 import os
+import re
 import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "constructs"))
 
@@ -27,8 +31,9 @@ from secure_web import (  # noqa: E402
     AlarmTopic, InvalidPropsError, Network, NetworkProps, ReplicatedMySQL, ReplicatedMySQLProps, SecureWebTier,
     SecureWebTierProps,
 )
-from secure_web.aws import blocks, resource_module  # noqa: E402
+from secure_web.aws import IMPORT_MODE_VARIABLE, blocks, resource_module  # noqa: E402
 from secure_web.outputs import verifier_outputs  # noqa: E402
+from secure_web.terraform_check import TERRAFORM_VARIABLE  # noqa: E402
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,16 +64,98 @@ class ReferenceSettings:
     """Object key of the state in ``state_bucket``. Default: secure-web/terraform.tfstate."""
 
 
+SETTING_PREFIX = "SECURE_WEB_"
+# Variables other secure_web tools read (provider import mode, the Terraform check, the VM and live test suites):
+# main.py ignores them, and they are not reported as unknown settings.
+OTHER_VARIABLES = frozenset({IMPORT_MODE_VARIABLE, TERRAFORM_VARIABLE, "SECURE_WEB_VM_CACHE", "SECURE_WEB_OUTPUTS",
+                             "SECURE_WEB_STACK"})
+STACK_NAME_PATTERN = r"[A-Za-z][A-Za-z0-9_-]{0,63}"
+REGION_PATTERN = r"[a-z]{2,4}(-[a-z]+){1,3}-\d{1,2}"
+BUCKET_NAME_PATTERN = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
 class SettingsError(ValueError):
-    """A setting from the environment or the cdktf context that cannot be parsed; names every such setting."""
+    """Settings from the environment or the cdktf context that cannot be used; one line per problem."""
+
+
+def stack_name_problem(value: str) -> str | None:
+    if re.fullmatch(STACK_NAME_PATTERN, value):
+        return None
+    return ("must be 1-64 letters, digits, '-' and '_', starting with a letter (it names the stack, its "
+            "directory in the output and the 'stack' tag)")
+
+
+def region_problem(value: str) -> str | None:
+    if re.fullmatch(REGION_PATTERN, value):
+        return None
+    if re.fullmatch(REGION_PATTERN + "[a-z]", value):
+        return f"must be a region like eu-west-1, not an availability zone (this one is in {value[:-1]})"
+    return "must be an AWS region like eu-west-1"
+
+
+def state_bucket_problem(value: str) -> str | None:
+    """S3 bucket naming rules; empty is allowed and keeps state local."""
+    if not value:
+        return None
+    if value.startswith(("s3://", "arn:", "https://")):
+        return ("must be the bucket name alone, like team-state, not a URL or ARN (the object key is the state_key "
+                "setting)")
+    if (not re.fullmatch(BUCKET_NAME_PATTERN, value) or ".." in value or value.startswith(BUCKET_RESERVED_PREFIXES)
+            or value.endswith(BUCKET_RESERVED_SUFFIXES) or _is_ip_address(value)):
+        return ("must be an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-', starting and ending with a "
+                "letter or digit, not an IP address")
+    return None
+
+
+def state_key_problem(value: str) -> str | None:
+    """What Terraform's S3 backend refuses in ``key``."""
+    if value and len(value.encode()) <= 1024 and not value.startswith("/") and not value.endswith("/") \
+            and "//" not in value:
+        return None
+    return "must be an S3 object key of 1-1024 bytes, not starting or ending with '/' and without '//'"
+
+
+def _is_ip_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+# Settings passed on to construct props are checked there; these reach AWS, Terraform or cdktf directly.
+SETTING_PROBLEMS = {
+    "stack_name": stack_name_problem,
+    "region": region_problem,
+    "state_bucket": state_bucket_problem,
+    "state_key": state_key_problem,
+}
+
+
+def unknown_variables(environment: Mapping[str, str]) -> list[str]:
+    """A problem for each ``SECURE_WEB_*`` variable that is not a setting, naming the closest setting."""
+    settings = sorted(SETTING_PREFIX + setting.name.upper() for setting in dataclasses.fields(ReferenceSettings))
+    problems = []
+    for variable in sorted(environment):
+        if not variable.upper().startswith(SETTING_PREFIX) or variable in settings or variable in OTHER_VARIABLES:
+            continue
+        closest = difflib.get_close_matches(variable.upper(), settings, n=1, cutoff=0)[0]
+        problems.append(f"{variable} is not a setting of the reference stack; did you mean {closest}?")
+    return problems
 
 
 def read_settings(app: cdktf.App) -> ReferenceSettings:
-    """Environment ``SECURE_WEB_<FIELD>`` wins over context ``<field>``, which wins over the default."""
+    """Environment ``SECURE_WEB_<FIELD>`` wins over context ``<field>``, which wins over the default.
+
+    Raises one SettingsError for every value that cannot be parsed or would be refused by AWS, Terraform or cdktf,
+    and for every ``SECURE_WEB_*`` variable that is not a setting (a misspelt one would otherwise be ignored).
+    """
     values: dict[str, object] = {}
-    problems: list[str] = []
+    problems = unknown_variables(os.environ)
     for setting in dataclasses.fields(ReferenceSettings):
-        source = f"SECURE_WEB_{setting.name.upper()}"
+        source = SETTING_PREFIX + setting.name.upper()
         raw = os.environ.get(source)
         if raw is None:
             source = f"context '{setting.name}'"
@@ -77,6 +164,10 @@ def read_settings(app: cdktf.App) -> ReferenceSettings:
             continue
         if setting.type != "int":
             values[setting.name] = str(raw)
+            check = SETTING_PROBLEMS.get(setting.name)
+            rule = check(str(raw)) if check else None
+            if rule:
+                problems.append(f"{source} {rule}; got {raw!r}")
             continue
         try:
             values[setting.name] = int(str(raw).strip())
@@ -146,7 +237,7 @@ def main() -> int:
     try:
         try:
             app = build_app(outdir=str(staging))
-        except (InvalidPropsError, ValueError) as error:
+        except (InvalidPropsError, SettingsError) as error:
             print(f"secure_web: the reference stack was not synthesized:\n{error}", file=sys.stderr)
             return 2
         try:

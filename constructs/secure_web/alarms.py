@@ -67,11 +67,11 @@ BAND_LABEL = "Expected fleet QPS"
 
 def _fleet_qps_alarm(
     scope: Construct, construct_id: str, *, load_balancer_arn_suffix: str, settings: QpsAlarmSettings,
-    topic_arn: str | None, extra_queries: tuple[dict[str, object], ...] = (), **alarm: object,
+    topic_arn: str, extra_queries: tuple[dict[str, object], ...] = (), **alarm: object,
 ) -> object:
     """An alarm over the fleet QPS queries (plus ``extra_queries``), breaching for all its evaluation
     periods, notifying ``topic_arn`` on alarm and on recovery."""
-    actions = [topic_arn] if topic_arn else None
+    actions = [topic_arn]
     queries = [*fleet_qps_metrics(load_balancer_arn_suffix, settings.period_seconds), *extra_queries]
     return resource_module("cloudwatch_metric_alarm").CloudwatchMetricAlarm(
         scope, construct_id, evaluation_periods=settings.evaluation_periods,
@@ -81,8 +81,7 @@ def _fleet_qps_alarm(
 
 
 def fleet_qps_alarms(
-    scope: Construct, *, name: str, load_balancer_arn_suffix: str, settings: QpsAlarmSettings,
-    topic_arn: str | None,
+    scope: Construct, *, name: str, load_balancer_arn_suffix: str, settings: QpsAlarmSettings, topic_arn: str,
 ) -> tuple[object, object]:
     """High and low QPS alarms; no data counts as fine for 'high' and as breaching for 'low'."""
     common = dict(load_balancer_arn_suffix=load_balancer_arn_suffix, settings=settings, topic_arn=topic_arn)
@@ -108,7 +107,7 @@ def anomaly_band_expression(band_stddevs: float) -> str:
 
 def fleet_qps_anomaly_alarm(
     scope: Construct, *, name: str, load_balancer_arn_suffix: str, settings: QpsAlarmSettings, band_stddevs: float,
-    topic_arn: str | None,
+    topic_arn: str,
 ) -> object:
     """Fleet QPS outside its anomaly-detection band, on either side; no data is the low alarm's to report."""
     band = {"id": "band", "expression": anomaly_band_expression(band_stddevs), "label": BAND_LABEL,

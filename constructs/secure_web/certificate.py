@@ -20,7 +20,13 @@ CERTIFICATE_ARN_PATTERN = r"arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/
 
 @dataclass(frozen=True, kw_only=True)
 class CertificateProps:
-    """Options for DnsValidatedCertificate."""
+    """Options for DnsValidatedCertificate.
+
+    Attributes:
+        domain_name (str): The name the certificate covers, e.g. app.example.com. Required.
+        hosted_zone_id (str): Route 53 zone that receives the validation records. Required.
+        key_algorithm (str): ACM key algorithm (RSA_2048, EC_prime256v1, EC_secp384r1). Default: RSA_2048.
+    """
 
     domain_name: str
     """The name the certificate covers, e.g. app.example.com. Required."""

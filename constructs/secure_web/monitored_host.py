@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -27,11 +28,47 @@ INSTANCE_TYPE_PATTERN = r"[a-z][a-z0-9-]*\d[a-z0-9-]*\.(nano|micro|small|medium|
 # IAM role name_prefix allows 38 characters: "secure-web-" + name + "-".
 HOST_NAME_PATTERN = r"[a-z][a-z0-9-]{0,25}"
 HOST_NAME_RULE = "must be 1-26 characters of a-z, 0-9 and '-', starting with a letter (IAM role prefix limit)"
+# Graviton families carry a 'g' right after the generation digit (t4g, m7g, c6gn, r8gd, is4gen); a1 came first.
+GRAVITON_FAMILY_PATTERN = r"a1|[a-z]+\d+g[a-z]*"
+DEFAULT_AMI_ARCHITECTURE = "x86_64"
+DEFAULT_AMI_ARCHITECTURE_RULE = ("must be an x86_64 type like t3.small when ami_id is not given: the default AMI "
+                                 f"({DEBIAN_12_AMI_NAME}) cannot boot Graviton (arm64) types; give an arm64 ami_id "
+                                 "to use one")
+TARGET_GROUP_ARN_EXAMPLE = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef"
 
 
 @dataclass(frozen=True, kw_only=True)
 class MonitoredHostProps:
-    """Options for MonitoredHost."""
+    """Options for MonitoredHost.
+
+    Attributes:
+        name (str): Short name, 1-26 characters a-z 0-9 '-'; names the SSM parameter ``AmazonCloudWatch-<name>`` and
+            log groups. Required.
+        vpc_id (str): VPC the hosts' security group belongs to. Required.
+        subnet_ids (tuple[str, ...]): Private subnets to spread the hosts over, one per AZ. Required.
+        allowed_https_cidrs (tuple[str, ...]): Ranges the host firewall admits on ``https_port`` (the VPC, where the
+            load balancer is). Required.
+        role (str): 'web' (TLS site behind the load balancer) or 'app' (TLS service for the web tier).
+            Default: 'web'.
+        instance_count (int): Hosts kept running by the Auto Scaling group, 1 to 100. Default: 3.
+        instance_type (str): EC2 instance type. Default: t3.small.
+        https_port (int): Port the host serves TLS on. Default: 443.
+        ami_id (str | None): AMI to boot. Default: the newest official Debian 12 amd64 AMI (owner 136693071363).
+        root_volume_size_gb (int): Encrypted gp3 root volume size, 8 to 1024 GiB. Default: 20.
+        log_retention_days (int): Days the nginx and agent log groups are kept; below 365 warns. Default: 365.
+        cloudwatch_agent_install (bool): Install the CloudWatch and SSM agents at boot; only hosts outside AWS turn
+            this off (warns). Default: True.
+        ssh_allowed_cidrs (tuple[str, ...]): Ranges the host firewall admits on port 22; security groups never open
+            22. Non-empty warns. Default: none.
+        target_group_arns (tuple[str, ...]): Load balancer target groups to register the hosts in (health checks
+            then replace hosts). Default: none.
+        alarm_topic_arn (str | None): SNS topic for the host alarms; leaving it out leaves them without a
+            destination and warns (a SecureWebTier always passes its topic). Default: none (warns).
+        cpu_alarm_threshold_percent (int): Average CPU over 5 minutes that raises the CPU alarm, 1 to 100.
+            Default: 80.
+        tags (Mapping[str, str]): Tags for every resource and instance, per AWS tag rules; no 'aws:' or
+            'secure-web:' keys. Default: none.
+    """
 
     name: str
     """Short name, 1-26 characters a-z 0-9 '-'; names the SSM parameter ``AmazonCloudWatch-<name>`` and log groups. Required."""
@@ -62,7 +99,7 @@ class MonitoredHostProps:
     target_group_arns: tuple[str, ...] = ()
     """Load balancer target groups to register the hosts in (health checks then replace hosts). Default: none."""
     alarm_topic_arn: str | None = None
-    """SNS topic for the host alarms. Default: alarms without notification."""
+    """SNS topic for the host alarms; leaving it out leaves them without a destination and warns (a SecureWebTier always passes its topic). Default: none (warns)."""
     cpu_alarm_threshold_percent: int = 80
     """Average CPU over 5 minutes that raises the CPU alarm, 1 to 100. Default: 80."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -135,40 +172,55 @@ def log_group_names(name: str) -> AgentLogGroups:
     )
 
 
+def instance_architecture(instance_type: str) -> str:
+    """'arm64' for a Graviton instance type (t4g.small, c6gn.large, a1.medium), else 'x86_64'."""
+    return "arm64" if re.fullmatch(GRAVITON_FAMILY_PATTERN, instance_type.split(".")[0]) else "x86_64"
+
+
 def check_props(props: MonitoredHostProps, checks: Checks) -> None:
     """Adds every problem with ``props`` to ``checks``."""
     checks.matches("name", props.name, HOST_NAME_PATTERN, HOST_NAME_RULE)
     checks.matches("vpc_id", props.vpc_id, VPC_ID_PATTERN, "must be a VPC id like vpc-0123456789abcdef0")
-    checks.ids("subnet_ids", props.subnet_ids, SUBNET_ID_PATTERN, "must be a subnet id like subnet-0123456789abcdef0")
+    subnets = checks.sequence("subnet_ids", props.subnet_ids, "subnet ids", ("subnet-0123456789abcdef0",))
+    checks.ids("subnet_ids", subnets, SUBNET_ID_PATTERN, "must be a subnet id like subnet-0123456789abcdef0")
+    checks.count("subnet_ids", subnets, 1, "must name at least one subnet")
     if props.ami_id is not None:
         checks.matches("ami_id", props.ami_id, AMI_ID_PATTERN, "must be an AMI id like ami-0123456789abcdef0")
-    checks.ids("target_group_arns", props.target_group_arns, TARGET_GROUP_ARN_PATTERN,
-               "must be an ELBv2 target group ARN")
+    target_groups = checks.sequence("target_group_arns", props.target_group_arns, "ELBv2 target group ARNs",
+                                    (TARGET_GROUP_ARN_EXAMPLE,))
+    checks.ids("target_group_arns", target_groups, TARGET_GROUP_ARN_PATTERN, "must be an ELBv2 target group ARN")
     if props.alarm_topic_arn is not None:
         checks.matches("alarm_topic_arn", props.alarm_topic_arn, SNS_TOPIC_ARN_PATTERN, "must be an SNS topic ARN")
     checks.boolean("cloudwatch_agent_install", props.cloudwatch_agent_install)
     checks.tags("tags", props.tags)
     checks.one_of("role", props.role, HOST_ROLES)
     checks.between("instance_count", props.instance_count, 1, 100)
-    checks.matches("instance_type", props.instance_type, INSTANCE_TYPE_PATTERN, "must be an EC2 instance type like t3.small")
+    if checks.matches("instance_type", props.instance_type, INSTANCE_TYPE_PATTERN,
+                      "must be an EC2 instance type like t3.small") and props.ami_id is None:
+        checks.require(instance_architecture(props.instance_type) == DEFAULT_AMI_ARCHITECTURE, "instance_type",
+                       DEFAULT_AMI_ARCHITECTURE_RULE, props.instance_type)
     checks.between("https_port", props.https_port, 1, 65535)
     checks.require(props.https_port not in (22, 80, 8080, 9113), "https_port",
                    "must not be 22, 80, or the loopback-only 8080/9113", props.https_port)
     checks.between("root_volume_size_gb", props.root_volume_size_gb, 8, 1024)
     checks.one_of("log_retention_days", props.log_retention_days, CLOUDWATCH_RETENTION_DAYS)
     checks.between("cpu_alarm_threshold_percent", props.cpu_alarm_threshold_percent, 1, 100)
-    checks.require(len(props.subnet_ids) >= 1, "subnet_ids", "must name at least one subnet", props.subnet_ids)
-    checks.require(len(props.allowed_https_cidrs) >= 1, "allowed_https_cidrs", "must name at least one range",
-                   props.allowed_https_cidrs)
-    for index, cidr in enumerate(props.allowed_https_cidrs):
-        network = checks.cidr(f"allowed_https_cidrs[{index}]", cidr)
-        if network is not None:
-            checks.require(network.prefixlen > 0, f"allowed_https_cidrs[{index}]",
-                           "must not admit the whole internet; hosts take traffic from the load balancer only", cidr)
-    for index, cidr in enumerate(props.ssh_allowed_cidrs):
-        network = checks.cidr(f"ssh_allowed_cidrs[{index}]", cidr)
-        if network is not None:
-            checks.require(network.prefixlen > 0, f"ssh_allowed_cidrs[{index}]", "must not open SSH to the world", cidr)
+    https = checks.sequence("allowed_https_cidrs", props.allowed_https_cidrs, "CIDR strings", ("10.0.0.0/16",))
+    checks.count("allowed_https_cidrs", https, 1, "must name at least one range")
+    for index, cidr in enumerate(https or ()):
+        if checks.known(f"allowed_https_cidrs[{index}]", cidr, "it is written into the hosts' firewall at boot"):
+            network = checks.cidr(f"allowed_https_cidrs[{index}]", cidr)
+            if network is not None:
+                checks.require(network.prefixlen > 0, f"allowed_https_cidrs[{index}]",
+                               "must not admit the whole internet; hosts take traffic from the load balancer only",
+                               cidr)
+    ssh = checks.sequence("ssh_allowed_cidrs", props.ssh_allowed_cidrs, "CIDR strings", ("192.0.2.0/24",))
+    for index, cidr in enumerate(ssh or ()):
+        if checks.known(f"ssh_allowed_cidrs[{index}]", cidr, "it is written into the hosts' firewall at boot"):
+            network = checks.cidr(f"ssh_allowed_cidrs[{index}]", cidr)
+            if network is not None:
+                checks.require(network.prefixlen > 0, f"ssh_allowed_cidrs[{index}]", "must not open SSH to the world",
+                               cidr)
 
 
 class MonitoredHost(Construct):
@@ -232,6 +284,8 @@ class MonitoredHost(Construct):
             announce_weakened(self, "ssh_allowed_cidrs", list(props.ssh_allowed_cidrs), [])
         if props.log_retention_days < SECURE_LOG_RETENTION_DAYS:
             announce_weakened(self, "log_retention_days", props.log_retention_days, SECURE_LOG_RETENTION_DAYS)
+        if props.alarm_topic_arn is None:
+            announce_weakened(self, "alarm_topic_arn", None, "an SNS topic")
 
     def _log_groups(self, props: MonitoredHostProps, context: AccountContext, tags: Mapping[str, str]) -> None:
         key = encryption_key(self, "log-key", context=context, description=f"{self.node.path} logs", services=["logs"])

@@ -5,14 +5,14 @@ from __future__ import annotations
 import ipaddress
 import json
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import cdktf
 from constructs import Construct
 
 from .aws import blocks, resource_module
 from .kms import AccountContext, encryption_key
-from .validation import SUBNET_ID_PATTERN, VPC_ID_PATTERN, Checks, announce_weakened, construct_path
+from .validation import SUBNET_ID_PATTERN, VPC_ID_PATTERN, Checks, announce_weakened, construct_path, shown
 
 DEFAULT_CIDR = "10.0.0.0/16"
 DEFAULT_AZ_COUNT = 3
@@ -21,11 +21,24 @@ SECURE_LOG_RETENTION_DAYS = 365
 CLOUDWATCH_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 VPC_PREFIX_RANGE = (16, 22)
 AZ_NAME_PATTERN = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]"
+AZ_NAMES_EXAMPLE = ("eu-west-1a", "eu-west-1b")
+SUBNET_IDS_EXAMPLE = ("subnet-0123456789abcdef0", "subnet-0123456789abcdef1")
 
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkRef:
-    """The subnets a tier is placed in, from a Network or from an existing VPC."""
+    """The subnets a tier is placed in, from a Network or from an existing VPC.
+
+    Attributes:
+        vpc_id (str): VPC id. Required.
+        vpc_cidr (str): The VPC's IPv4 CIDR, used by host firewalls to admit load balancer traffic. Required.
+        public_subnet_ids (tuple[str, ...]): Subnets for the internet-facing load balancer only, one per AZ.
+            Required.
+        private_subnet_ids (tuple[str, ...]): Subnets for hosts, with outbound access through NAT, one per AZ.
+            Required.
+        isolated_subnet_ids (tuple[str, ...]): Subnets with no route to the internet, for the database, one per AZ.
+            Required.
+    """
 
     vpc_id: str
     """VPC id. Required."""
@@ -65,7 +78,19 @@ def plan_subnets(vpc_cidr: str, az_count: int) -> SubnetPlan:
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkProps:
-    """Options for Network."""
+    """Options for Network.
+
+    Attributes:
+        cidr_block (str): The VPC's IPv4 CIDR, a /16 to /22. Default: 10.0.0.0/16.
+        availability_zones (tuple[str, ...]): AZ names to use. Default: the first ``az_count`` AZs the region
+            reports.
+        az_count (int): How many AZs when ``availability_zones`` is empty, 2 to 6. Default: 3.
+        nat_gateway_per_az (bool): One NAT gateway per AZ, so losing an AZ does not cut the others off; False warns.
+            Default: True.
+        flow_log_retention_days (int): Days VPC flow logs are kept; below 365 warns. Default: 365.
+        tags (Mapping[str, str]): Tags for every resource, per AWS tag rules; no 'aws:' or 'secure-web:' keys.
+            Default: none.
+    """
 
     cidr_block: str = DEFAULT_CIDR
     """The VPC's IPv4 CIDR, a /16 to /22. Default: 10.0.0.0/16."""
@@ -93,19 +118,16 @@ def _check(props: NetworkProps, path: str) -> int:
             f"must be an IPv4 block from /{low} to /{high}",
             props.cidr_block,
         )
-    az_count = len(props.availability_zones) or props.az_count
-    if props.availability_zones:
-        checks.require(
-            len(set(props.availability_zones)) == len(props.availability_zones),
-            "availability_zones",
-            "must not repeat a zone",
-            props.availability_zones,
-        )
-        checks.between("availability_zones (count)", len(props.availability_zones), 2, MAX_AZ_COUNT)
-    else:
+    zones = checks.sequence("availability_zones", props.availability_zones, "AZ names", AZ_NAMES_EXAMPLE)
+    az_count = len(zones or ()) or props.az_count
+    if zones:
+        named = [zone for zone in zones if isinstance(zone, str)]
+        checks.require(len(set(named)) == len(named), "availability_zones", "must not repeat a zone", zones)
+        checks.between("availability_zones (count)", len(zones), 2, MAX_AZ_COUNT)
+        for index, zone in enumerate(zones):
+            checks.matches(f"availability_zones[{index}]", zone, AZ_NAME_PATTERN, "must be an AZ name like eu-west-1a")
+    elif zones is not None:
         checks.between("az_count", props.az_count, 2, MAX_AZ_COUNT)
-    for index, zone in enumerate(props.availability_zones):
-        checks.matches(f"availability_zones[{index}]", zone, AZ_NAME_PATTERN, "must be an AZ name like eu-west-1a")
     checks.boolean("nat_gateway_per_az", props.nat_gateway_per_az)
     checks.one_of("flow_log_retention_days", props.flow_log_retention_days, CLOUDWATCH_RETENTION_DAYS)
     checks.tags("tags", props.tags)
@@ -113,16 +135,29 @@ def _check(props: NetworkProps, path: str) -> int:
     return az_count
 
 
-def check_network_ref(network: NetworkRef, checks: Checks) -> None:
-    """Adds every problem with a NetworkRef's ids and VPC CIDR (fields named ``network.*``); tokens are not judged."""
+def check_network_ref(network: NetworkRef, checks: Checks) -> dict[str, Sequence[str] | None] | None:
+    """Adds every problem with a NetworkRef's ids and VPC CIDR (fields named ``network.*``); tokens are not judged.
+
+    Returns the subnet ids per layer (``public``, ``private``, ``isolated``; None for a layer that is not a tuple),
+    or None when ``network`` is not a NetworkRef at all, so callers judge only what could be read.
+    """
+    if not isinstance(network, NetworkRef):
+        hint = "pass its .ref, not the Network itself" if isinstance(network, Network) else \
+            "a Network's .ref, or NetworkRef(...) for an existing VPC"
+        checks.fail("network", f"must be a NetworkRef ({hint})", shown(network))
+        return None
     checks.matches("network.vpc_id", network.vpc_id, VPC_ID_PATTERN, "must be a VPC id like vpc-0123456789abcdef0")
     vpc = checks.cidr("network.vpc_cidr", network.vpc_cidr)
     if vpc is not None:
         checks.require(vpc.version == 4 and 16 <= vpc.prefixlen <= 28, "network.vpc_cidr",
                        "must be an IPv4 block from /16 to /28 (the VPC sizes AWS allows)", network.vpc_cidr)
+    subnets: dict[str, Sequence[str] | None] = {}
     for layer in ("public", "private", "isolated"):
-        checks.ids(f"network.{layer}_subnet_ids", getattr(network, f"{layer}_subnet_ids"), SUBNET_ID_PATTERN,
-                   "must be a subnet id like subnet-0123456789abcdef0")
+        field_name = f"network.{layer}_subnet_ids"
+        subnets[layer] = checks.sequence(field_name, getattr(network, f"{layer}_subnet_ids"), "subnet ids",
+                                         SUBNET_IDS_EXAMPLE)
+        checks.ids(field_name, subnets[layer], SUBNET_ID_PATTERN, "must be a subnet id like subnet-0123456789abcdef0")
+    return subnets
 
 
 class Network(Construct):

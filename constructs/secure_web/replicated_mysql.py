@@ -42,7 +42,33 @@ MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 
 @dataclass(frozen=True, kw_only=True)
 class ReplicatedMySQLProps:
-    """Options for ReplicatedMySQL."""
+    """Options for ReplicatedMySQL.
+
+    Attributes:
+        network (NetworkRef): The database goes into ``network.isolated_subnet_ids`` (no route to the internet).
+            Required.
+        name (str): Cluster identifier prefix, 1-26 characters a-z 0-9 '-'. Default: 'sweb-db'.
+        engine (str): 'mysql' (Multi-AZ DB cluster, writer + 2 readable standbys) or 'aurora-mysql'.
+            Default: 'mysql'.
+        engine_version (str | None): Engine version from SUPPORTED_VERSIONS. Default: 8.0.40 for mysql,
+            8.0.mysql_aurora.3.08.0 for Aurora.
+        instance_class (str | None): DB instance class. Default: db.m6gd.large (Multi-AZ cluster) or db.r6g.large
+            (Aurora).
+        aurora_instance_count (int): Aurora instances (one writer, the rest failover readers), 2 to 15; only for
+            Aurora. Default: 2.
+        allocated_storage_gb (int): gp3 storage per Multi-AZ cluster member, 20 to 65536 GiB. Default: 100.
+        database_name (str): Initial database. Default: 'app'.
+        master_username (str): Master user; its password is generated and kept in Secrets Manager by RDS.
+            Default: 'admin'.
+        backup_retention_days (int): Days of automated backups, 7 to 35. Default: 7.
+        deletion_protection (bool): Refuse deletion until turned off; False warns. Default: True.
+        monitoring_interval_seconds (int): Enhanced monitoring interval (0, 1, 5, 10, 15, 30, 60); 0 turns it off
+            and warns. Default: 60.
+        log_retention_days (int): Days the exported error and slow-query logs are kept; below 365 warns.
+            Default: 365.
+        tags (Mapping[str, str]): Tags for every resource, per AWS tag rules; no 'aws:' or 'secure-web:' keys.
+            Default: none.
+    """
 
     network: NetworkRef
     """The database goes into ``network.isolated_subnet_ids`` (no route to the internet). Required."""
@@ -92,8 +118,11 @@ def parameter_group_family(props: ReplicatedMySQLProps) -> str:
 
 def check_props(props: ReplicatedMySQLProps, checks: Checks) -> None:
     """Adds every problem with ``props`` to ``checks``."""
-    checks.matches("name", props.name, IDENTIFIER_PATTERN,
-                   "must be 1-26 characters of a-z, 0-9 and '-', starting with a letter (IAM role prefix limit)")
+    if checks.matches("name", props.name, IDENTIFIER_PATTERN,
+                      "must be 1-26 characters of a-z, 0-9 and '-', starting with a letter (IAM role prefix limit)"):
+        checks.require(not props.name.endswith("-") and "--" not in props.name, "name",
+                       "must not end with '-' or contain '--' (RDS refuses both in the cluster identifier "
+                       "'<name>-<hash>' and the parameter group name)", props.name)
     if checks.one_of("engine", props.engine, ENGINES):
         if props.engine_version is not None:
             checks.one_of("engine_version", props.engine_version, SUPPORTED_VERSIONS[props.engine])
@@ -112,17 +141,19 @@ def check_props(props: ReplicatedMySQLProps, checks: Checks) -> None:
     checks.one_of("log_retention_days", props.log_retention_days, CLOUDWATCH_RETENTION_DAYS)
     checks.boolean("deletion_protection", props.deletion_protection)
     checks.tags("tags", props.tags)
-    check_network_ref(props.network, checks)
-    subnets = props.network.isolated_subnet_ids
-    checks.require(len(subnets) >= (3 if props.engine == "mysql" else 2), "network.isolated_subnet_ids",
-                   "must name a subnet in each of 3 AZs for a Multi-AZ DB cluster (2 for Aurora)", subnets)
-    if not is_token(list(subnets)):
-        public = sorted(set(subnets) & set(props.network.public_subnet_ids))
-        checks.require(not public, "network.isolated_subnet_ids",
-                       "must not include public subnets: the database is never reachable from the internet", public)
-        routed = sorted(set(subnets) & set(props.network.private_subnet_ids))
-        checks.require(not routed, "network.isolated_subnet_ids",
-                       "must not include private subnets: the database subnets have no route to the internet", routed)
+    layers = check_network_ref(props.network, checks)
+    if layers is None:
+        return
+    subnets = layers["isolated"]
+    checks.count("network.isolated_subnet_ids", subnets, 3 if props.engine == "mysql" else 2,
+                 "must name a subnet in each of 3 AZs for a Multi-AZ DB cluster (2 for Aurora)")
+    known = {subnet for subnet in subnets or () if isinstance(subnet, str) and not is_token(subnet)}
+    public = sorted(known.intersection(subnet for subnet in layers["public"] or () if isinstance(subnet, str)))
+    checks.require(not public, "network.isolated_subnet_ids",
+                   "must not include public subnets: the database is never reachable from the internet", public)
+    routed = sorted(known.intersection(subnet for subnet in layers["private"] or () if isinstance(subnet, str)))
+    checks.require(not routed, "network.isolated_subnet_ids",
+                   "must not include private subnets: the database subnets have no route to the internet", routed)
 
 
 class ReplicatedMySQL(Construct):

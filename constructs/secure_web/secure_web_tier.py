@@ -7,14 +7,15 @@ from typing import Mapping
 
 from constructs import Construct
 
-from .alarms import QpsAlarmSettings, dashboard_body, fleet_qps_alarms, fleet_qps_anomaly_alarm
+from .alarms import AlarmTopic, QpsAlarmSettings, dashboard_body, fleet_qps_alarms, fleet_qps_anomaly_alarm
 from .aws import blocks, resource_module
 from .certificate import (CERTIFICATE_ARN_PATTERN, DOMAIN_PATTERN, DOMAIN_RULE, HOSTED_ZONE_PATTERN,
                           HOSTED_ZONE_RULE, CertificateProps, DnsValidatedCertificate)
 from .connections import Connections
 from .kms import AccountContext, encryption_key
 from .log_bucket import ACCESS_LOG_PREFIX, AccessLogBucket
-from .monitored_host import INSTANCE_TYPE_PATTERN, MonitoredHost, MonitoredHostProps
+from .monitored_host import (DEFAULT_AMI_ARCHITECTURE, DEFAULT_AMI_ARCHITECTURE_RULE, INSTANCE_TYPE_PATTERN,
+                             MonitoredHost, MonitoredHostProps, instance_architecture)
 from .naming import ALB_NAME_MAX, NAME_PREFIX_PATTERN, NAME_PREFIX_RULE, TARGET_GROUP_NAME_MAX, aws_name
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS, NetworkRef, check_network_ref
 from .qps import FLEET_QPS
@@ -44,7 +45,15 @@ RULE_DESCRIPTION_PATTERN = r"[A-Za-z0-9. _\-:/()#,@\[\]+=&;{}!$*]{1,255}"
 
 @dataclass(frozen=True, kw_only=True)
 class AlbIngressRule:
-    """One extra TCP ingress rule on the load balancer's security group."""
+    """One extra TCP ingress rule on the load balancer's security group.
+
+    Attributes:
+        port (int): TCP port, 1 to 65535; only 80 and 443 may be open to the world, 22, 3306 and the app port never.
+            Required.
+        cidr (str): Source range, IPv4 or IPv6 CIDR. Required.
+        description (str): Why the rule exists, 1-255 characters of the security group description alphabet.
+            Required.
+    """
 
     port: int
     """TCP port, 1 to 65535; only 80 and 443 may be open to the world, 22, 3306 and the app port never. Required."""
@@ -56,7 +65,47 @@ class AlbIngressRule:
 
 @dataclass(frozen=True, kw_only=True)
 class SecureWebTierProps:
-    """Options for SecureWebTier. Give either ``domain_name`` + ``hosted_zone_id`` or ``certificate_arn``."""
+    """Options for SecureWebTier. Give either ``domain_name`` + ``hosted_zone_id`` or ``certificate_arn``.
+
+    Attributes:
+        network (NetworkRef): Where to place the tier: load balancer in public subnets, hosts in private subnets.
+            Required.
+        name (str): Prefix of AWS names, 1-20 characters a-z 0-9 '-'; hosts become '<name>-web' and '<name>-app'.
+            Default: 'sweb'.
+        domain_name (str | None): Domain of the ACM certificate, validated by DNS in ``hosted_zone_id``.
+            Default: none (then certificate_arn).
+        hosted_zone_id (str | None): Route 53 zone id for the validation records. Default: none.
+        certificate_arn (str | None): An existing ACM certificate instead of a new one. Default: none.
+        ssl_policy (str): HTTPS listener policy, one of the TLS 1.3-capable ALLOWED_SSL_POLICIES; the Ext2 policy
+            (legacy ciphers) warns. Default: ELBSecurityPolicy-TLS13-1-2-2021-06.
+        instance_count (int): Web hosts, spread over the private subnets, 2 to 100. Default: 3.
+        instance_type (str): Web host instance type. Default: t3.small.
+        app_instance_count (int): App tier hosts, 2 to 100. Default: 2.
+        app_instance_type (str): App host instance type. Default: t3.small.
+        app_port (int): TLS port the app tier serves on; only the web tier may reach it. Default: 8443.
+        ami_id (str | None): AMI for all hosts. Default: the newest official Debian 12 AMI.
+        drop_invalid_header_fields (bool): ALB drops headers that are not valid HTTP; False warns. Default: True.
+        desync_mitigation_mode (str): ALB HTTP desync mitigation, 'defensive' or 'strictest'; 'defensive' warns.
+            Default: 'strictest'.
+        enable_deletion_protection (bool): ALB deletion protection; False warns. Default: True.
+        access_log_retention_days (int): Days ALB access logs stay in S3 and WAF/host logs in CloudWatch; below 365
+            warns. Default: 365.
+        waf_managed_rule_groups (tuple[str, ...]): AWS managed WAF rule groups blocking on the ALB, at least one;
+            leaving out a default group warns. Default: common, known bad inputs, IP reputation, SQLi.
+        alarm_topic_arn (str | None): SNS topic for the QPS and host alarms; without one the tier makes its own
+            (attribute ``alarm_topic_arn``). Default: a new KMS-encrypted topic owned by the tier.
+        qps_high_threshold (float): Fleet QPS above which the high alarm fires. Default: 1000.
+        qps_low_threshold (float): Fleet QPS below which the low alarm fires (no traffic counts as low).
+            Default: 0.1.
+        qps_evaluation_periods (int): Consecutive 1-minute periods that must breach, 1 to 60. Default: 5.
+        qps_anomaly_band_stddevs (float | None): Adds an anomaly-detection alarm on fleet QPS with a band this many
+            standard deviations wide, above 0 and at most 10 (2 is usual; CloudWatch bills the model). Default: no
+            band.
+        extra_alb_ingress (tuple[AlbIngressRule, ...]): Extra ingress rules on the load balancer's group (the 80/443
+            world rules always exist); non-empty warns. Default: none.
+        tags (Mapping[str, str]): Tags for every resource, per AWS tag rules; no 'aws:' or 'secure-web:' keys.
+            Default: none.
+    """
 
     network: NetworkRef
     """Where to place the tier: load balancer in public subnets, hosts in private subnets. Required."""
@@ -93,7 +142,7 @@ class SecureWebTierProps:
     waf_managed_rule_groups: tuple[str, ...] = DEFAULT_MANAGED_RULE_GROUPS
     """AWS managed WAF rule groups blocking on the ALB, at least one; leaving out a default group warns. Default: common, known bad inputs, IP reputation, SQLi."""
     alarm_topic_arn: str | None = None
-    """SNS topic for QPS and host alarms. Default: alarms without notification."""
+    """SNS topic for the QPS and host alarms; without one the tier makes its own (attribute ``alarm_topic_arn``). Default: a new KMS-encrypted topic owned by the tier."""
     qps_high_threshold: float = 1000.0
     """Fleet QPS above which the high alarm fires. Default: 1000."""
     qps_low_threshold: float = 0.1
@@ -133,16 +182,15 @@ def check_props(props: SecureWebTierProps, checks: Checks) -> None:
     checks.one_of("ssl_policy", props.ssl_policy, ALLOWED_SSL_POLICIES)
     checks.between("instance_count", props.instance_count, 2, 100)
     checks.between("app_instance_count", props.app_instance_count, 2, 100)
-    for field_name in ("instance_type", "app_instance_type"):
-        checks.matches(field_name, getattr(props, field_name), INSTANCE_TYPE_PATTERN,
-                       "must be an EC2 instance type like t3.small")
+    _check_instance_types(props, checks)
     if checks.between("app_port", props.app_port, 1024, 65535):
         checks.require(props.app_port not in RESERVED_APP_PORTS, "app_port",
                        f"must not be one of the reserved ports {RESERVED_APP_PORTS}", props.app_port)
     checks.one_of("desync_mitigation_mode", props.desync_mitigation_mode, DESYNC_MODES)
     checks.one_of("access_log_retention_days", props.access_log_retention_days, CLOUDWATCH_RETENTION_DAYS)
-    checks.require(len(props.waf_managed_rule_groups) >= 1, "waf_managed_rule_groups",
-                   "must name at least one AWS managed rule group", props.waf_managed_rule_groups)
+    waf_groups = checks.sequence("waf_managed_rule_groups", props.waf_managed_rule_groups,
+                                 "AWS managed rule group names", ("AWSManagedRulesCommonRuleSet",))
+    checks.count("waf_managed_rule_groups", waf_groups, 1, "must name at least one AWS managed rule group")
     low_ok = checks.number("qps_low_threshold", props.qps_low_threshold)
     high_ok = checks.number("qps_high_threshold", props.qps_high_threshold)
     if low_ok and high_ok and not is_token([props.qps_low_threshold, props.qps_high_threshold]):
@@ -159,7 +207,7 @@ def check_props(props: SecureWebTierProps, checks: Checks) -> None:
                        f"must be above 0 and at most {MAX_ANOMALY_BAND_STDDEVS}", band)
     for field_name in ("drop_invalid_header_fields", "enable_deletion_protection"):
         checks.boolean(field_name, getattr(props, field_name))
-    checks.ids("waf_managed_rule_groups", props.waf_managed_rule_groups, WAF_RULE_GROUP_PATTERN,
+    checks.ids("waf_managed_rule_groups", waf_groups, WAF_RULE_GROUP_PATTERN,
                "must be an AWS managed rule group name like AWSManagedRulesCommonRuleSet")
     if props.ami_id is not None:
         checks.matches("ami_id", props.ami_id, AMI_ID_PATTERN, "must be an AMI id like ami-0123456789abcdef0")
@@ -170,9 +218,29 @@ def check_props(props: SecureWebTierProps, checks: Checks) -> None:
     _check_network(props.network, checks)
 
 
+def _check_instance_types(props: SecureWebTierProps, checks: Checks) -> None:
+    """Both are instance types; with the default AMI both are x86_64, with one ami_id they share an architecture."""
+    fields = ("instance_type", "app_instance_type")
+    typed = [checks.matches(field_name, getattr(props, field_name), INSTANCE_TYPE_PATTERN,
+                            "must be an EC2 instance type like t3.small") for field_name in fields]
+    if not all(typed) or is_token([props.instance_type, props.app_instance_type]):
+        return
+    if props.ami_id is None:
+        for field_name in fields:
+            checks.require(instance_architecture(getattr(props, field_name)) == DEFAULT_AMI_ARCHITECTURE, field_name,
+                           DEFAULT_AMI_ARCHITECTURE_RULE, getattr(props, field_name))
+        return
+    web = instance_architecture(props.instance_type)
+    checks.require(instance_architecture(props.app_instance_type) == web, "app_instance_type",
+                   f"must have the architecture of instance_type ({props.instance_type}, {web}): one ami_id boots "
+                   "both tiers", props.app_instance_type)
+
+
 def _check_extra_ingress(props: SecureWebTierProps, checks: Checks) -> None:
     seen: set[tuple[int, str]] = set()
-    for index, rule in enumerate(props.extra_alb_ingress):
+    rules = checks.sequence("extra_alb_ingress", props.extra_alb_ingress, "AlbIngressRule values",
+                            (AlbIngressRule(port=443, cidr="192.0.2.0/24", description="office"),))
+    for index, rule in enumerate(rules or ()):
         field_name = f"extra_alb_ingress[{index}]"
         if not isinstance(rule, AlbIngressRule):
             checks.fail(field_name, "must be an AlbIngressRule(port=..., cidr=..., description=...)", rule)
@@ -205,13 +273,17 @@ def _check_extra_ingress(props: SecureWebTierProps, checks: Checks) -> None:
 
 
 def _check_network(network: NetworkRef, checks: Checks) -> None:
-    check_network_ref(network, checks)
-    checks.require(len(network.public_subnet_ids) >= 2, "network.public_subnet_ids",
-                   "must name at least 2 subnets in different AZs (an ALB needs two)", network.public_subnet_ids)
-    checks.require(len(network.private_subnet_ids) >= 2, "network.private_subnet_ids",
-                   "must name at least 2 subnets so hosts span AZs", network.private_subnet_ids)
-    if not is_token(list(network.public_subnet_ids)):
-        shared = sorted(set(network.public_subnet_ids) & set(network.private_subnet_ids))
+    subnets = check_network_ref(network, checks)
+    if subnets is None:
+        return
+    checks.known("network.vpc_cidr", network.vpc_cidr, "the hosts' firewalls admit the load balancer from it at boot")
+    public, private = subnets["public"], subnets["private"]
+    checks.count("network.public_subnet_ids", public, 2,
+                 "must name at least 2 subnets in different AZs (an ALB needs two)")
+    checks.count("network.private_subnet_ids", private, 2, "must name at least 2 subnets so hosts span AZs")
+    if public is not None and private is not None:
+        known_public = {subnet for subnet in public if isinstance(subnet, str) and not is_token(subnet)}
+        shared = sorted(known_public.intersection(subnet for subnet in private if isinstance(subnet, str)))
         checks.require(not shared, "network.private_subnet_ids",
                        "must not reuse public subnets: hosts never sit in the load balancer's subnets", shared)
 
@@ -291,19 +363,20 @@ class SecureWebTier(Construct):
             log_retention_days=props.access_log_retention_days, log_key_arn=log_key.arn, tags=tags,
         )
 
+        self.alarm_topic_arn: str = props.alarm_topic_arn or AlarmTopic(self, "alarm-topic", tags=props.tags).topic_arn
         private_cidrs = (network.vpc_cidr,)
         self.web_hosts = MonitoredHost(self, "web-hosts", MonitoredHostProps(
             name=f"{props.name}-web", role="web", vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
             allowed_https_cidrs=private_cidrs, instance_count=props.instance_count,
             instance_type=props.instance_type, https_port=443, ami_id=props.ami_id,
             log_retention_days=props.access_log_retention_days, target_group_arns=(target_group.arn,),
-            alarm_topic_arn=props.alarm_topic_arn, tags=props.tags,
+            alarm_topic_arn=self.alarm_topic_arn, tags=props.tags,
         ))
         self.app_hosts = MonitoredHost(self, "app-hosts", MonitoredHostProps(
             name=f"{props.name}-app", role="app", vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
             allowed_https_cidrs=private_cidrs, instance_count=props.app_instance_count,
             instance_type=props.app_instance_type, https_port=props.app_port, ami_id=props.ami_id,
-            log_retention_days=props.access_log_retention_days, alarm_topic_arn=props.alarm_topic_arn,
+            log_retention_days=props.access_log_retention_days, alarm_topic_arn=self.alarm_topic_arn,
             tags=props.tags,
         ))
         self.web_hosts.connections.allow_default_port_from(self.alb_connections, "HTTPS from the load balancer only")
@@ -317,12 +390,12 @@ class SecureWebTier(Construct):
                                     evaluation_periods=props.qps_evaluation_periods,
                                     period_seconds=FLEET_QPS.period_seconds)
         high, low = fleet_qps_alarms(self, name=self.node.path, load_balancer_arn_suffix=alb.arn_suffix,
-                                     settings=settings, topic_arn=props.alarm_topic_arn)
+                                     settings=settings, topic_arn=self.alarm_topic_arn)
         anomaly = None
         if props.qps_anomaly_band_stddevs is not None:
             anomaly = fleet_qps_anomaly_alarm(
                 self, name=self.node.path, load_balancer_arn_suffix=alb.arn_suffix, settings=settings,
-                band_stddevs=props.qps_anomaly_band_stddevs, topic_arn=props.alarm_topic_arn,
+                band_stddevs=props.qps_anomaly_band_stddevs, topic_arn=self.alarm_topic_arn,
             )
         dashboard = resource_module("cloudwatch_dashboard").CloudwatchDashboard(
             self, "dashboard", dashboard_name=aws_name(props.name, "dashboard", self.node.path, 255),

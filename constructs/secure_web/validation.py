@@ -3,22 +3,27 @@
 Errors read like ``web/tier: 'instance_count' must be between 2 and 100; got 1``:
 the construct path, the field, the rule and the value given. Values that are
 unresolved Terraform tokens are not judged, since their value is only known at
-apply time.
+apply time; but a tuple of tokens still has a known length (``Checks.count``),
+and a token is refused where Python itself needs the value (``Checks.known``).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+import sys
 import warnings
 import weakref
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence, TypeVar
 
 import cdktf
+import jsii
 from constructs import Construct
 
 P = TypeVar("P")
+TOKEN_MARKER = "TfToken["
 
 
 class InvalidPropsError(ValueError):
@@ -46,10 +51,35 @@ class Problem:
         return f"'{self.field}' {self.rule}; got {self.value!r}"
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A value described in an error message where its repr would not help (a construct, ids known at apply)."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def shown(value: object) -> object:
+    """``value`` as an error message should echo it: a construct by its kind and path, anything else as given."""
+    if isinstance(value, Construct):
+        return Shown(f"<{type(value).__name__} construct {value.node.path}>")
+    return value
+
+
+def is_list_token(value: object) -> bool:
+    """True for a cdktf list token: one string that stands for a whole list, whose length is known only at apply."""
+    if not isinstance(value, (list, tuple)) or len(value) != 1 or not isinstance(value[0], str):
+        return False
+    return TOKEN_MARKER in value[0] and cdktf.Tokenization.reverse_list(list(value)) is not None
+
+
 def is_token(value: object) -> bool:
     """True when the value is (or contains) an unresolved Terraform token."""
     if isinstance(value, str):
-        return cdktf.Token.is_unresolved(value)
+        # Every cdktf string or list token holds this marker; plain text needs no round trip to node.
+        return TOKEN_MARKER in value and (cdktf.Token.is_unresolved(value) or is_list_token([value]))
     if isinstance(value, (list, tuple)):
         return any(is_token(item) for item in value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -124,21 +154,61 @@ class Checks:
                 continue
             self.require(_tag_text_ok(value), f"{field}[{key!r}]", TAG_CHARACTERS_RULE, value)
 
-    def ids(self, field: str, values: Sequence[str], pattern: str, rule: str) -> None:
+    def sequence(self, field: str, value: object, items: str, example: tuple[object, ...]) -> Sequence | None:
+        """``value`` itself when it is a tuple (or list); else one problem and None, so no check walks a string's
+        characters or a single item's attributes. Later checks given None skip: the problem is already reported."""
+        if isinstance(value, (tuple, list)):
+            return value
+        self.fail(field, f"must be a tuple of {items} like {example!r}", shown(value))
+        return None
+
+    def count(self, field: str, values: Sequence | None, minimum: int, rule: str) -> bool:
+        """At least ``minimum`` items. Judged even when the items are tokens (two subnet ids from a Network are two
+        subnets), but not for a cdktf list token, whose length is known only at apply."""
+        if values is None or is_list_token(values):
+            return True
+        if len(values) >= minimum:
+            return True
+        noun = "value" if len(values) == 1 else "values"
+        given = Shown(f"{len(values)} {noun} known only at apply time") if is_token(values) else values
+        self.fail(field, rule, given)
+        return False
+
+    def known(self, field: str, value: object, reason: str) -> bool:
+        """The value must be a literal: a token cannot be used where Python needs the value at synth."""
+        if is_token(value):
+            self.fail(field, f"must be known at synth, not a Terraform value resolved at apply ({reason})", value)
+            return False
+        return True
+
+    def ids(self, field: str, values: Sequence[str] | None, pattern: str, rule: str) -> None:
         """Each value matches ``pattern``, and none repeats."""
+        if values is None:
+            return
         for index, value in enumerate(values):
             self.matches(f"{field}[{index}]", value, pattern, rule)
-        resolved = [value for value in values if not is_token(value)]
+        resolved = [value for value in values if isinstance(value, str) and not is_token(value)]
         repeated = sorted({value for value in resolved if resolved.count(value) > 1})
         self.require(not repeated, field, "must not repeat an entry", repeated)
 
     def cidr(self, field: str, value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+        """A CIDR block with a prefix length; a bare address (``10.0.0.5``) is refused, as AWS and the host
+        firewall refuse it, rather than read as a /32."""
         if is_token(value):
+            return None
+        rule = "must be a CIDR block with no host bits set, like 10.0.0.0/16"
+        if not isinstance(value, str):
+            self.fail(field, rule, value)
+            return None
+        if "/" not in value and _is_ip_address(value):
+            address = ipaddress.ip_address(value)
+            self.fail(field, "must be a CIDR block with a prefix length, like 10.0.0.0/16 "
+                             f"({address}/{address.max_prefixlen} for this one address)", value)
             return None
         try:
             return ipaddress.ip_network(value, strict=True)
-        except (TypeError, ValueError):
-            self.fail(field, "must be a CIDR block with no host bits set, like 10.0.0.0/16", value)
+        except ValueError:
+            self.fail(field, rule, value)
             return None
 
     def construct_path(self, path: str) -> None:
@@ -174,6 +244,14 @@ CONSTRUCT_PATH_RULE = ("becomes Name tags and AWS descriptions, so its ids may h
                        "and _ . : / = + - @ (AWS tag values)")
 
 
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _tag_text_ok(text: str) -> bool:
     return all(character.isalnum() or character in _TAG_PUNCTUATION for character in text)
 
@@ -189,12 +267,18 @@ def announce_weakened(scope: Construct, field: str, given: object, default: obje
 
     The record lands under the stack's ``//`` comment key (ignored by Terraform),
     so the compliance report can list every weakened default from the JSON alone.
+    The warning names the user's line: the first frame outside secure_web and jsii (whose
+    metaclass runs every construct's ``__init__``), however deeply the construct is nested.
     """
     path = scope.node.path
+    library = (os.path.dirname(__file__) + os.sep, os.path.dirname(jsii.__file__) + os.sep)
+    frame, stacklevel = sys._getframe(), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(library):
+        frame, stacklevel = frame.f_back, stacklevel + 1
     warnings.warn(
         f"{path}: override provided for '{field}' ({given!r}); the secure default was {default!r}",
         SecureDefaultWeakened,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
     stack = cdktf.TerraformStack.of(scope)
     records = _weakened_records(stack)

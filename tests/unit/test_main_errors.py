@@ -14,6 +14,9 @@ import main
 from tests.conftest import REPO
 
 
+HEADER = "secure_web: the reference stack was not synthesized:"
+
+
 def run_main(outdir: Path, **settings: str) -> subprocess.CompletedProcess[str]:
     environment = {key: value for key, value in os.environ.items()
                    if not key.startswith("SECURE_WEB_") and key != "CDKTF_CONTEXT_JSON"}
@@ -47,14 +50,34 @@ def test_good_synth_publishes_manifest_and_stack_and_nothing_else(good_output):
     ({"SECURE_WEB_WEB_INSTANCE_COUNT": "1"}, "secure-web/web: 'instance_count' must be between 2 and 100; got 1"),
     ({"SECURE_WEB_DB_INSTANCE_CLASS": "db.t3.micro"},
      "secure-web/database: 'instance_class' must be a Multi-AZ DB cluster class like db.m6gd.large; got 'db.t3.micro'"),
-], ids=["setting-not-a-number", "context-not-a-number", "web-count-out-of-range", "db-class-unsupported"])
+    ({"SECURE_WEB_REGION": "eu-west-1a"},
+     "SECURE_WEB_REGION must be a region like eu-west-1, not an availability zone (this one is in eu-west-1); "
+     "got 'eu-west-1a'"),
+    ({"CDKTF_CONTEXT_JSON": '{"region": "us-east-1b"}'},
+     "context 'region' must be a region like eu-west-1, not an availability zone (this one is in us-east-1); "
+     "got 'us-east-1b'"),
+    ({"SECURE_WEB_STATE_BUCKET": "s3://team-state"},
+     "SECURE_WEB_STATE_BUCKET must be the bucket name alone, like team-state, not a URL or ARN (the object key is "
+     "the state_key setting); got 's3://team-state'"),
+    ({"SECURE_WEB_STACK_NAME": ""},
+     "SECURE_WEB_STACK_NAME must be 1-64 letters, digits, '-' and '_', starting with a letter (it names the stack, "
+     "its directory in the output and the 'stack' tag); got ''"),
+    ({"SECURE_WEB_WEB_INSTANCES": "4"},
+     "SECURE_WEB_WEB_INSTANCES is not a setting of the reference stack; did you mean SECURE_WEB_WEB_INSTANCE_COUNT?"),
+    ({"secure_web_region": "us-east-1"},
+     "secure_web_region is not a setting of the reference stack; did you mean SECURE_WEB_REGION?"),
+], ids=["setting-not-a-number", "context-not-a-number", "web-count-out-of-range", "db-class-unsupported",
+        "region-is-an-availability-zone", "context-region-is-an-availability-zone", "state-bucket-is-a-url",
+        "stack-name-empty", "misspelt-variable", "lower-case-variable"])
 def test_bad_input_exits_non_zero_without_traceback_and_keeps_the_old_output(good_output, settings, expected):
     outdir, before = good_output
 
     result = run_main(outdir, **settings)
 
     assert result.returncode == 2
-    assert expected in result.stderr
+    lines = result.stderr.splitlines()
+    assert HEADER in lines, result.stderr
+    assert lines[lines.index(HEADER) + 1:] == [expected]
     assert "Traceback" not in result.stderr
     assert snapshot(outdir) == before
     assert not list(outdir.glob(".synth-*"))

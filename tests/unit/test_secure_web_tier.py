@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import warnings
 
+import cdktf
 import pytest
 
-from secure_web import ALLOWED_SSL_POLICIES
+from secure_web import ALLOWED_SSL_POLICIES, Network, SecureDefaultWeakened, SecureWebTier, SecureWebTierProps
+from secure_web.aws import resource_module
+from tests.conftest import synth_stack
 
 WORLD = {"0.0.0.0/0", "::/0"}
 
@@ -189,3 +193,44 @@ def test_reference_stack_emits_the_documented_outputs(reference_stack):
     assert {"alb_dns_name", "url", "db_writer_endpoint", "db_reader_endpoint", "dashboard_name",
             "alarm_topic_arn"} <= set(outputs)
     assert outputs["url"]["value"] == "https://www.example.com"
+
+
+@pytest.fixture(scope="module")
+def defaults_only(tmp_path_factory):
+    """A stack built from defaults alone: a Network and a tier given only its network and domain."""
+    app = cdktf.App(outdir=str(tmp_path_factory.mktemp("defaults")))
+    stack = cdktf.TerraformStack(app, "defaults")
+    resource_module("provider").AwsProvider(stack, "aws", region="eu-west-1")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        network = Network(stack, "network")
+        tier = SecureWebTier(stack, "web", SecureWebTierProps(
+            network=network.ref, domain_name="www.example.com", hosted_zone_id="Z00000000000EXAMPLE"))
+    cdktf.TerraformOutput(stack, "alarm_topic_arn", value=tier.alarm_topic_arn)
+    weakened = [str(w.message) for w in caught if issubclass(w.category, SecureDefaultWeakened)]
+    return synth_stack(app, "defaults"), weakened
+
+
+def test_a_tier_without_a_topic_alarms_to_its_own_kms_encrypted_topic(defaults_only):
+    stack, _ = defaults_only
+    topic = ref(stack, "aws_sns_topic", "web/alarm-topic/topic", "arn")
+    assert stack.document["output"]["alarm_topic_arn"]["value"] == topic
+    assert stack.by_path("aws_sns_topic", "web/alarm-topic/topic")["kms_master_key_id"] == ref(
+        stack, "aws_kms_key", "web/alarm-topic/key", "arn")
+    alarms = stack.resources("aws_cloudwatch_metric_alarm")
+    assert len(alarms) == 2 + 3 + 3  # fleet QPS high and low, and three per host group
+    assert {name: (alarm.get("alarm_actions"), alarm.get("ok_actions")) for name, alarm in alarms.items()} == {
+        name: ([topic], [topic]) for name in alarms}
+
+
+def test_a_stack_from_defaults_alone_weakens_nothing(defaults_only):
+    stack, weakened = defaults_only
+    assert weakened == []
+    assert "weakened_defaults" not in stack.document["//"].get("secure_web", {})
+
+
+def test_a_tier_given_a_topic_makes_none_of_its_own(reference_stack):
+    given = ref(reference_stack, "aws_sns_topic", "alarms/topic", "arn")
+    assert len(reference_stack.resources("aws_sns_topic")) == 1
+    assert all(alarm["alarm_actions"] == [given]
+               for alarm in reference_stack.resources("aws_cloudwatch_metric_alarm").values())

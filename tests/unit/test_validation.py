@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import re
+import warnings
 
 import cdktf
 import pytest
@@ -14,11 +15,12 @@ from hypothesis import strategies as st
 from secure_web import (
     AlarmTopic, AlbIngressRule, CertificateProps, DnsValidatedCertificate, InvalidPropsError, MonitoredHost,
     MonitoredHostProps, Network, NetworkProps, NetworkRef, ReplicatedMySQL, ReplicatedMySQLProps, SecureWebTier,
-    SecureWebTierProps, plan_subnets,
+    SecureDefaultWeakened, SecureWebTierProps, plan_subnets,
 )
 from secure_web import certificate, monitored_host, replicated_mysql, secure_web_tier
 from secure_web.naming import ALB_NAME_MAX, NAME_PREFIX_PATTERN, TARGET_GROUP_NAME_MAX, aws_name
-from secure_web.validation import Checks
+from secure_web.monitored_host import instance_architecture
+from secure_web.validation import Checks, Shown
 
 PUBLIC = ("subnet-0a000000000000001", "subnet-0a000000000000002", "subnet-0a000000000000003")
 PRIVATE = ("subnet-0b000000000000001", "subnet-0b000000000000002", "subnet-0b000000000000003")
@@ -27,6 +29,12 @@ REF = NetworkRef(vpc_id="vpc-0123456789abcdef0", vpc_cidr="10.0.0.0/16", public_
                  private_subnet_ids=PRIVATE, isolated_subnet_ids=ISOLATED)
 CERTIFICATE_ARN = "arn:aws:acm:eu-west-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
 TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:alarms"
+TARGET_GROUP_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef"
+ARM64_AMI = "ami-0a000000000000001"
+# A Network in another app: its ref holds subnet ids that are tokens, but two of them per layer.
+OTHER_STACK = cdktf.TerraformStack(cdktf.App(), "other")
+TWO_AZ_NETWORK = Network(OTHER_STACK, "two-az", NetworkProps(az_count=2))
+CIDR_TOKEN = cdktf.Fn.cidrsubnet("10.0.0.0/8", 8, 0)
 
 VALID = {
     Network: NetworkProps(),
@@ -150,6 +158,54 @@ BAD_INPUTS = [
     ("db-tag-reserved-prefix", ReplicatedMySQL, {"tags": {"secure-web:tier": "x"}}, "tags key", "secure-web:tier"),
     ("db-vpc-id-wrong-kind", ReplicatedMySQL, {"network": ref(vpc_id="subnet-0123")}, "network.vpc_id",
      "subnet-0123"),
+    # A plain string or a single item where a tuple is expected: one problem echoing the value, not its characters.
+    ("tier-waf-groups-bare-string", SecureWebTier, {"waf_managed_rule_groups": "AWSManagedRulesCommonRuleSet"},
+     "waf_managed_rule_groups", "AWSManagedRulesCommonRuleSet"),
+    ("tier-ingress-single-rule", SecureWebTier,
+     {"extra_alb_ingress": AlbIngressRule(port=8444, cidr="192.0.2.0/24", description="office")}, "extra_alb_ingress",
+     AlbIngressRule(port=8444, cidr="192.0.2.0/24", description="office")),
+    ("host-https-cidrs-bare-string", MonitoredHost, {"allowed_https_cidrs": "10.0.0.0/16"}, "allowed_https_cidrs",
+     "10.0.0.0/16"),
+    ("host-ssh-cidrs-bare-string", MonitoredHost, {"ssh_allowed_cidrs": "192.0.2.0/24"}, "ssh_allowed_cidrs",
+     "192.0.2.0/24"),
+    ("host-subnet-ids-bare-string", MonitoredHost, {"subnet_ids": PRIVATE[0]}, "subnet_ids", PRIVATE[0]),
+    ("host-target-groups-bare-string", MonitoredHost, {"target_group_arns": TARGET_GROUP_ARN}, "target_group_arns",
+     TARGET_GROUP_ARN),
+    ("network-zones-bare-string", Network, {"availability_zones": "eu-west-1a"}, "availability_zones", "eu-west-1a"),
+    ("db-isolated-subnets-bare-string", ReplicatedMySQL, {"network": ref(isolated_subnet_ids=ISOLATED[0])},
+     "network.isolated_subnet_ids", ISOLATED[0]),
+    # Not a NetworkRef.
+    ("tier-network-none", SecureWebTier, {"network": None}, "network", None),
+    ("db-network-construct-not-ref", ReplicatedMySQL, {"network": TWO_AZ_NETWORK}, "network",
+     Shown("<Network construct other/two-az>")),
+    # A bare address where a CIDR block is expected (the host firewall used to refuse it after a child was built).
+    ("host-https-cidr-bare-ip", MonitoredHost, {"allowed_https_cidrs": ("10.0.0.5",)}, "allowed_https_cidrs[0]",
+     "10.0.0.5"),
+    ("host-ssh-cidr-bare-ip", MonitoredHost, {"ssh_allowed_cidrs": ("192.0.2.10",)}, "ssh_allowed_cidrs[0]",
+     "192.0.2.10"),
+    ("tier-ingress-cidr-bare-ip", SecureWebTier, {"extra_alb_ingress": ingress(8444, "192.0.2.10")},
+     "extra_alb_ingress[0].cidr", "192.0.2.10"),
+    ("tier-vpc-cidr-bare-ip", SecureWebTier, {"network": ref(vpc_cidr="10.0.0.0")}, "network.vpc_cidr", "10.0.0.0"),
+    ("network-cidr-bare-ip", Network, {"cidr_block": "10.0.0.0"}, "cidr_block", "10.0.0.0"),
+    # A token where the value is written into the hosts' user data at synth.
+    ("host-https-cidr-token", MonitoredHost, {"allowed_https_cidrs": (CIDR_TOKEN,)}, "allowed_https_cidrs[0]",
+     CIDR_TOKEN),
+    ("tier-vpc-cidr-token", SecureWebTier, {"network": ref(vpc_cidr=CIDR_TOKEN)}, "network.vpc_cidr", CIDR_TOKEN),
+    # RDS identifiers.
+    ("db-name-trailing-hyphen", ReplicatedMySQL, {"name": "orders-"}, "name", "orders-"),
+    ("db-name-double-hyphen", ReplicatedMySQL, {"name": "orders--db"}, "name", "orders--db"),
+    # Subnet counts are known even when the ids are tokens.
+    ("db-two-az-network-for-multi-az-cluster", ReplicatedMySQL, {"network": TWO_AZ_NETWORK.ref},
+     "network.isolated_subnet_ids", Shown("2 values known only at apply time")),
+    ("tier-one-public-subnet-token", SecureWebTier,
+     {"network": ref(public_subnet_ids=TWO_AZ_NETWORK.ref.public_subnet_ids[:1])}, "network.public_subnet_ids",
+     Shown("1 value known only at apply time")),
+    # Instance architecture against the AMI.
+    ("host-graviton-with-default-ami", MonitoredHost, {"instance_type": "t4g.small"}, "instance_type", "t4g.small"),
+    ("tier-graviton-with-default-ami", SecureWebTier, {"app_instance_type": "c6gn.large"}, "app_instance_type",
+     "c6gn.large"),
+    ("tier-mixed-architectures-one-ami", SecureWebTier, {"ami_id": ARM64_AMI, "instance_type": "m7g.large"},
+     "app_instance_type", "t3.small"),
     ("certificate-key-algorithm", DnsValidatedCertificate, {"key_algorithm": "RSA_1024"}, "key_algorithm",
      "RSA_1024"),
     ("certificate-zone-malformed", DnsValidatedCertificate, {"hosted_zone_id": "example.com"}, "hosted_zone_id",
@@ -167,14 +223,30 @@ def stack(tmp_path_factory):
 @pytest.mark.parametrize("construct, changes, field, value", [case[1:] for case in BAD_INPUTS],
                          ids=[case[0] for case in BAD_INPUTS])
 def test_bad_input_names_path_field_and_value_and_adds_nothing(stack, construct, changes, field, value):
-    children_before = len(stack.node.children)
+    children_before, metadata_before = len(stack.node.children), len(stack.node.metadata)
 
-    with pytest.raises(InvalidPropsError) as raised:
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(InvalidPropsError) as raised:
+        warnings.simplefilter("always")
         construct(stack, "bad", dataclasses.replace(VALID[construct], **changes))
 
     lines = str(raised.value).splitlines()
     assert any(line.startswith(f"s/bad: '{field}' ") and line.endswith(f"; got {value!r}") for line in lines), lines
     assert len(stack.node.children) == children_before
+    assert len(stack.node.metadata) == metadata_before
+    assert not [warning for warning in caught if issubclass(warning.category, SecureDefaultWeakened)]
+    assert "secure_web" not in stack.to_terraform()["//"]
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"waf_managed_rule_groups": "AWSManagedRulesCommonRuleSet"}, "waf_managed_rule_groups"),
+    ({"network": ref(public_subnet_ids="subnet-0a000000000000001")}, "network.public_subnet_ids"),
+], ids=["waf-groups", "public-subnets"])
+def test_a_string_for_a_tuple_is_one_problem_with_an_example_not_one_per_character(stack, changes, field):
+    with pytest.raises(InvalidPropsError) as raised:
+        SecureWebTier(stack, "bad", dataclasses.replace(VALID[SecureWebTier], **changes))
+
+    assert [problem.field for problem in raised.value.problems] == [field]
+    assert re.search(rf"'{re.escape(field)}' must be a tuple of .* like \('", str(raised.value))
 
 
 def test_alarm_topic_rejects_bad_tags(stack):
@@ -213,6 +285,43 @@ def test_every_problem_is_reported_in_one_error_and_nothing_is_added(stack):
         "instance_count", "ssl_policy", "tags key", "extra_alb_ingress[0].port"}
     assert len(str(raised.value).splitlines()) == 4
     assert len(stack.node.children) == children_before
+
+
+@pytest.mark.parametrize("instance_type, architecture", [
+    ("t3.small", "x86_64"), ("m7i-flex.large", "x86_64"), ("c7a.xlarge", "x86_64"), ("g4dn.xlarge", "x86_64"),
+    ("t4g.small", "arm64"), ("m7g.large", "arm64"), ("c6gn.xlarge", "arm64"), ("r8gd.large", "arm64"),
+    ("is4gen.large", "arm64"), ("g5g.xlarge", "arm64"), ("a1.medium", "arm64"),
+])
+def test_graviton_families_are_arm64(instance_type, architecture):
+    assert instance_architecture(instance_type) == architecture
+
+
+def test_graviton_types_pass_with_an_arm64_ami():
+    checks = Checks()
+    monitored_host.check_props(dataclasses.replace(VALID[MonitoredHost], instance_type="t4g.small",
+                                                   ami_id=ARM64_AMI), checks)
+    secure_web_tier.check_props(dataclasses.replace(VALID[SecureWebTier], instance_type="m7g.large",
+                                                    app_instance_type="t4g.medium", ami_id=ARM64_AMI), checks)
+    assert checks.problems == []
+
+
+def test_lists_are_accepted_where_tuples_are_expected():
+    checks = Checks()
+    monitored_host.check_props(dataclasses.replace(VALID[MonitoredHost], subnet_ids=list(PRIVATE),
+                                                   allowed_https_cidrs=["10.0.0.0/16"]), checks)
+    replicated_mysql.check_props(dataclasses.replace(VALID[ReplicatedMySQL], network=ref(
+        isolated_subnet_ids=list(ISOLATED))), checks)
+    assert checks.problems == []
+
+
+def test_a_list_token_is_not_counted(stack):
+    """A cdktf list token is one string standing for a whole list: its length is known only at apply."""
+    subnets = cdktf.TerraformVariable(stack, "isolated", type="list(string)").list_value
+    checks = Checks()
+    replicated_mysql.check_props(dataclasses.replace(VALID[ReplicatedMySQL], network=ref(
+        isolated_subnet_ids=subnets)), checks)
+    assert len(subnets) == 1
+    assert checks.problems == []
 
 
 def test_unresolved_tokens_are_not_judged(stack):

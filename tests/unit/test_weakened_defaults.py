@@ -32,6 +32,7 @@ OPT_OUTS = [
     (MonitoredHostProps, "cloudwatch_agent_install", "weak/ops"),
     (MonitoredHostProps, "ssh_allowed_cidrs", "weak/ops"),
     (MonitoredHostProps, "log_retention_days", "weak/ops"),
+    (MonitoredHostProps, "alarm_topic_arn", "weak/ops"),
     (ReplicatedMySQLProps, "deletion_protection", "weak/db"),
     (ReplicatedMySQLProps, "monitoring_interval_seconds", "weak/db"),
     (ReplicatedMySQLProps, "log_retention_days", "weak/db"),
@@ -95,6 +96,16 @@ def test_records_hold_given_and_secure_default(weakened):
     assert records[("weak/db", "deletion_protection")] == {
         "path": "weak/db", "field": "deletion_protection", "given": "False", "default": "True"}
     assert records[("weak/network", "flow_log_retention_days")]["given"] == "30"
+    assert records[("weak/ops", "alarm_topic_arn")] == {
+        "path": "weak/ops", "field": "alarm_topic_arn", "given": "None", "default": "an SNS topic"}
+
+
+def test_hosts_of_a_tier_without_a_topic_get_the_tiers_own_and_announce_no_missing_topic(weakened):
+    _, stack = weakened
+    announced = {r["path"] for r in stack.document["//"]["secure_web"]["weakened_defaults"]
+                 if r["field"] == "alarm_topic_arn"}
+    assert announced == {"weak/ops"}
+    assert stack.by_path("aws_sns_topic", "weak/web/alarm-topic/topic")
 
 
 def _fields_documented_to_warn(props_class: type) -> set[str]:
@@ -117,7 +128,7 @@ def test_every_field_documented_to_warn_is_in_the_opt_out_table():
 
 
 def test_secure_defaults_announce_nothing(reference_stack):
-    assert "secure_web" not in reference_stack.document.get("//", {})
+    assert "weakened_defaults" not in reference_stack.document["//"].get("secure_web", {})
 
 
 def test_extra_alb_ingress_becomes_a_rule_on_the_load_balancer_group(weakened):
