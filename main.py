@@ -154,12 +154,13 @@ def read_settings(app: cdktf.App) -> ReferenceSettings:
     """
     values: dict[str, object] = {}
     problems = unknown_variables(os.environ)
+    node = app.node  # one round trip to node, not one per setting
     for setting in dataclasses.fields(ReferenceSettings):
         source = SETTING_PREFIX + setting.name.upper()
         raw = os.environ.get(source)
         if raw is None:
             source = f"context '{setting.name}'"
-            raw = app.node.try_get_context(setting.name)
+            raw = node.try_get_context(setting.name)
         if raw is None:
             continue
         if setting.type != "int":

@@ -16,6 +16,7 @@ from .aws import blocks, resource_module
 from .kms import AccountContext, encryption_key
 from .qps import FLEET_QPS, HOST_QPS
 from .validation import Checks, construct_path
+from .tree import path_of
 
 
 class AlarmTopic(Construct):
@@ -28,8 +29,8 @@ class AlarmTopic(Construct):
         checks.tags("tags", tags or {})
         checks.raise_if_any(path)
         super().__init__(scope, construct_id)
-        context = AccountContext(self, "account")
-        key = encryption_key(self, "key", context=context, description=f"{self.node.path} alarm notifications",
+        context = AccountContext.of(self)
+        key = encryption_key(self, "key", context=context, description=f"{path_of(self)} alarm notifications",
                              services=["cloudwatch", "sns"])
         topic = resource_module("sns_topic").SnsTopic(
             self, "topic", name_prefix="secure-web-alarms-", kms_master_key_id=key.arn, tags=dict(tags or {})

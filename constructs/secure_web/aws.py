@@ -26,6 +26,7 @@ nothing, so the provider's own imports run on both sides (for comparison, and as
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -95,10 +96,10 @@ class LazyProviderPackageLoader(importlib.machinery.SourceFileLoader):
                           f"synth still works but loads every provider module in node. "
                           f"{IMPORT_MODE_VARIABLE}=stock turns this loader off.", RuntimeWarning, stacklevel=2)
         module.__path__ = pkgutil.extend_path(module.__path__, module.__name__)  # as the real __init__ does
-        submodules = _submodule_names(module.__path__)
-        module.__all__ = submodules
-        module.__getattr__ = _import_on_first_use(module.__name__, frozenset(submodules))
-        module.__dir__ = lambda: sorted(set(vars(module)) | set(submodules))
+        # Listing 2,212 directories costs more than a small synth's own imports: list them on first need.
+        submodules = functools.cache(lambda: _submodule_names(module.__path__))
+        module.__getattr__ = _import_on_first_use(module, submodules)
+        module.__dir__ = lambda: sorted(set(vars(module)) | set(submodules()))
 
 
 def _submodule_names(path: Sequence[str]) -> list[str]:
@@ -110,11 +111,14 @@ def _submodule_names(path: Sequence[str]) -> list[str]:
     })
 
 
-def _import_on_first_use(package: str, submodules: frozenset[str]) -> Callable[[str], object]:
+def _import_on_first_use(module: types.ModuleType, submodules: Callable[[], list[str]]) -> Callable[[str], object]:
     def __getattr__(name: str) -> object:
-        if name in submodules:
-            return importlib.import_module(f"{package}.{name}")  # the import also sets it on the package
-        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        if name == "__all__":
+            module.__all__ = submodules()
+            return module.__all__
+        if not name.startswith("_") and name in submodules():
+            return importlib.import_module(f"{module.__name__}.{name}")  # the import also sets it on the package
+        raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
 
     return __getattr__
 

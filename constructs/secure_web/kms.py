@@ -3,23 +3,45 @@
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Sequence
 
+import cdktf
 from constructs import Construct
 
 from .aws import resource_module
+from .tree import stack_of
 
 KEY_DELETION_WINDOW_DAYS = 30
 
 
+ACCOUNT_CONTEXT_ID = "secure-web-account"
+
+
 class AccountContext(Construct):
-    """Account id, region and partition of the deploying credentials, as Terraform data sources."""
+    """Account id, region and partition of the deploying credentials, as Terraform data sources.
+
+    One per stack (``AccountContext.of``): every key policy of every construct in the stack
+    reads the same three data sources.
+    """
+
+    @classmethod
+    def of(cls, scope: Construct) -> "AccountContext":
+        """The stack's context, created under the stack on first use."""
+        stack = stack_of(scope)
+        context = _CONTEXTS.get(stack)
+        if context is None:
+            context = _CONTEXTS[stack] = cls(stack, ACCOUNT_CONTEXT_ID)
+        return context
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         self.account_id = resource_module("data_aws_caller_identity").DataAwsCallerIdentity(self, "caller").account_id
         self.region = resource_module("data_aws_region").DataAwsRegion(self, "region").region
         self.partition = resource_module("data_aws_partition").DataAwsPartition(self, "partition").partition
+
+
+_CONTEXTS: "weakref.WeakKeyDictionary[cdktf.TerraformStack, AccountContext]" = weakref.WeakKeyDictionary()
 
 
 def service_key_policy(context: AccountContext, services: Sequence[str]) -> str:

@@ -17,6 +17,7 @@ from .connections import Connections
 from .host_bootstrap import HostBootstrapParams, render_user_data
 from .kms import AccountContext, encryption_key
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS
+from .tree import path_of
 from .validation import (AMI_ID_PATTERN, SNS_TOPIC_ARN_PATTERN, SUBNET_ID_PATTERN, TARGET_GROUP_ARN_PATTERN,
                          VPC_ID_PATTERN, Checks, announce_weakened, validate_props)
 
@@ -240,12 +241,12 @@ class MonitoredHost(Construct):
         self.props = props
         self._announce_weakened_defaults(props)
         tags = {**props.tags, "secure-web:tier": props.name, "secure-web:role": props.role}
-        context = AccountContext(self, "account")
+        context = AccountContext.of(self)
 
         self.security_group = resource_module("security_group").SecurityGroup(
             self, "security-group", name_prefix=f"secure-web-{props.name}-", vpc_id=props.vpc_id,
             description=f"{props.role} hosts of {props.name}: ingress only from the tier in front",
-            tags={**tags, "Name": f"{self.node.path}"}, lifecycle={"create_before_destroy": True},
+            tags={**tags, "Name": f"{path_of(self)}"}, lifecycle={"create_before_destroy": True},
         )
         self.connections = Connections(self, self.security_group.id, default_port=props.https_port)
         self.connections.allow_egress_to_cidr("0.0.0.0/0", 443, "AWS APIs (SSM, CloudWatch) and package mirrors over HTTPS via NAT")
@@ -254,7 +255,7 @@ class MonitoredHost(Construct):
         self._log_groups(props, context, tags)
         parameter = resource_module("ssm_parameter").SsmParameter(
             self, "agent-config", name=agent_parameter_name(props.name), type="String", tier="Standard",
-            description=f"CloudWatch agent configuration for {self.node.path}",
+            description=f"CloudWatch agent configuration for {path_of(self)}",
             value=agent_config_json(log_groups=log_group_names(props.name)), tags=tags,
         )
         profile = self._instance_profile(props, tags)
@@ -288,7 +289,7 @@ class MonitoredHost(Construct):
             announce_weakened(self, "alarm_topic_arn", None, "an SNS topic")
 
     def _log_groups(self, props: MonitoredHostProps, context: AccountContext, tags: Mapping[str, str]) -> None:
-        key = encryption_key(self, "log-key", context=context, description=f"{self.node.path} logs", services=["logs"])
+        key = encryption_key(self, "log-key", context=context, description=f"{path_of(self)} logs", services=["logs"])
         names = log_group_names(props.name)
         for kind, name in (("access", names.access), ("error", names.error), ("prometheus", names.prometheus)):
             resource_module("cloudwatch_log_group").CloudwatchLogGroup(
@@ -297,10 +298,10 @@ class MonitoredHost(Construct):
             )
 
     def _instance_profile(self, props: MonitoredHostProps, tags: Mapping[str, str]):
-        partition = resource_module("data_aws_partition").DataAwsPartition(self, "partition").partition
+        partition = AccountContext.of(self).partition
         role = resource_module("iam_role").IamRole(
             self, "role", name_prefix=f"secure-web-{props.name}-", tags=tags,
-            description=f"{self.node.path}: CloudWatch agent and SSM Session Manager only",
+            description=f"{path_of(self)}: CloudWatch agent and SSM Session Manager only",
             assume_role_policy=json.dumps({
                 "Version": "2012-10-17",
                 "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
@@ -338,7 +339,7 @@ class MonitoredHost(Construct):
             network_interfaces=blocks([{"associate_public_ip_address": "false", "delete_on_termination": "true",
                                         "security_groups": [self.security_group.id]}]),
             user_data=user_data,
-            tag_specifications=blocks([{"resource_type": kind, "tags": {**tags, "Name": self.node.path}}
+            tag_specifications=blocks([{"resource_type": kind, "tags": {**tags, "Name": path_of(self)}}
                                        for kind in ("instance", "volume")]),
             tags=tags,
         )
@@ -347,7 +348,7 @@ class MonitoredHost(Construct):
         actions = [props.alarm_topic_arn] if props.alarm_topic_arn else None
         alarm = resource_module("cloudwatch_metric_alarm").CloudwatchMetricAlarm
         for spec in host_alarms(props):
-            alarm(self, spec.construct_id, alarm_name=f"{self.node.path} {spec.title}", namespace=spec.namespace,
+            alarm(self, spec.construct_id, alarm_name=f"{path_of(self)} {spec.title}", namespace=spec.namespace,
                   metric_name=spec.metric_name, dimensions={"AutoScalingGroupName": group_name},
                   statistic=spec.statistic, period=spec.period_seconds, evaluation_periods=spec.evaluation_periods,
                   threshold=spec.threshold, comparison_operator=spec.comparison_operator,

@@ -13,6 +13,7 @@ from constructs import Construct
 from .aws import blocks, resource_module
 from .kms import AccountContext, encryption_key
 from .validation import SUBNET_ID_PATTERN, VPC_ID_PATTERN, Checks, announce_weakened, construct_path, shown
+from .tree import path_of
 
 DEFAULT_CIDR = "10.0.0.0/16"
 DEFAULT_AZ_COUNT = 3
@@ -181,10 +182,10 @@ class Network(Construct):
 
         vpc = resource_module("vpc").Vpc(
             self, "vpc", cidr_block=props.cidr_block, enable_dns_hostnames=True, enable_dns_support=True,
-            tags={**tags, "Name": self.node.path},
+            tags={**tags, "Name": path_of(self)},
         )
         resource_module("default_security_group").DefaultSecurityGroup(
-            self, "default-security-group", vpc_id=vpc.id, tags={**tags, "Name": f"{self.node.path} default (closed)"}
+            self, "default-security-group", vpc_id=vpc.id, tags={**tags, "Name": f"{path_of(self)} default (closed)"}
         )
         gateway = resource_module("internet_gateway").InternetGateway(self, "internet-gateway", vpc_id=vpc.id, tags=tags)
 
@@ -233,13 +234,13 @@ class Network(Construct):
 
     def _route_table(self, name: str, vpc_id: str, tags: Mapping[str, str]):
         return resource_module("route_table").RouteTable(
-            self, f"{name}-routes", vpc_id=vpc_id, tags={**tags, "Name": f"{self.node.path}/{name}"}
+            self, f"{name}-routes", vpc_id=vpc_id, tags={**tags, "Name": f"{path_of(self)}/{name}"}
         )
 
     def _subnet(self, layer: str, index: int, vpc_id: str, cidr: str, zone: str, route_table_id: str, tags):
         subnet = resource_module("subnet").Subnet(
             self, f"{layer}-{index}", vpc_id=vpc_id, cidr_block=cidr, availability_zone=zone,
-            map_public_ip_on_launch=False, tags={**tags, "Name": f"{self.node.path}/{layer}-{index}", "Layer": layer},
+            map_public_ip_on_launch=False, tags={**tags, "Name": f"{path_of(self)}/{layer}-{index}", "Layer": layer},
         )
         resource_module("route_table_association").RouteTableAssociation(
             self, f"{layer}-{index}-route-association", subnet_id=subnet.id, route_table_id=route_table_id
@@ -247,8 +248,8 @@ class Network(Construct):
         return subnet
 
     def _flow_logs(self, vpc_id: str, retention_days: int, tags: Mapping[str, str]) -> None:
-        context = AccountContext(self, "account")
-        key = encryption_key(self, "flow-log-key", context=context, description=f"{self.node.path} flow logs",
+        context = AccountContext.of(self)
+        key = encryption_key(self, "flow-log-key", context=context, description=f"{path_of(self)} flow logs",
                              services=["logs"])
         group = resource_module("cloudwatch_log_group").CloudwatchLogGroup(
             self, "flow-log-group", name_prefix="/secure-web/vpc-flow-logs/", retention_in_days=retention_days,

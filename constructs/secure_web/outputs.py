@@ -20,6 +20,7 @@ from .literals import terraform_literal
 from .replicated_mysql import ReplicatedMySQL
 from .secure_web_tier import SecureWebTier
 from .verify.outputs import OUTPUT_NAMES
+from .tree import path_of
 
 OUTPUT_DESCRIPTIONS = {
     "alb_dns_name": "DNS name of the load balancer.",
@@ -95,9 +96,9 @@ def verifier_outputs(scope: Construct, *, tier: SecureWebTier, database: Replica
 def _alarm_topic(scope: Construct, tier: SecureWebTier, given: str | None) -> str:
     own = getattr(tier, "alarm_topic_arn", None)
     if given is None and own is None:
-        raise ValueError(f"{scope.node.path}: verifier_outputs: alarm_topic_arn is required: "
+        raise ValueError(f"{path_of(scope)}: verifier_outputs: alarm_topic_arn is required: "
                          f"the tier {tier.node.path} records no alarm topic of its own")
     if given is not None and own is not None and given != own:
-        raise ValueError(f"{scope.node.path}: verifier_outputs: alarm_topic_arn must be the topic the tier "
+        raise ValueError(f"{path_of(scope)}: verifier_outputs: alarm_topic_arn must be the topic the tier "
                          f"{tier.node.path} notifies ({own!r}); got {given!r}")
     return given if given is not None else own

@@ -12,8 +12,9 @@ for every resource and data source created through ``secure_web.aws.resource_mod
 (our constructs' one way to create them) inside one of our public constructs; the kind
 and path are those of the innermost one. A consumer's own resources are never recorded.
 
-Cost: creating a resource records two Python references; the paths are read once per
-scope when the stack synthesizes (one lazy value per stack), so synth stays fast.
+Cost: creating a resource records two Python references; each scope's path is read once,
+when the stack synthesizes (one lazy value per stack), so synth stays fast. Every public
+construct creates resources itself, so the public constructs are found among those scopes.
 """
 
 from __future__ import annotations
@@ -26,17 +27,13 @@ PUBLIC_CONSTRUCTS = ("Network", "SecureWebTier", "MonitoredHost", "ReplicatedMyS
                      "DnsValidatedCertificate")
 
 _RECORDERS: "weakref.WeakKeyDictionary[Any, _Recorder]" = weakref.WeakKeyDictionary()
-_STACK_OF_SCOPE: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
 
 def record(scope: Any, construct_id: str) -> None:
     """Remember that a resource ``construct_id`` was created in ``scope``; resolved at synth."""
-    stack = _STACK_OF_SCOPE.get(scope)
-    if stack is None:
-        import cdktf
+    from .tree import stack_of  # cdktf is imported only once a resource exists
 
-        stack = cdktf.TerraformStack.of(scope)
-        _STACK_OF_SCOPE[scope] = stack
+    stack = stack_of(scope)
     recorder = _RECORDERS.get(stack)
     if recorder is None:
         recorder = _RECORDERS[stack] = _Recorder.attach(stack)
@@ -83,31 +80,27 @@ class _Recorder:
         return recorder
 
     def records(self) -> dict[str, dict[str, str]]:
+        from .tree import path_of
+
         classes = _public_classes()
-        owners: dict[int, tuple[str, str, str] | None] = {}
+        paths: dict[int, str] = {}
+        owners: list[tuple[str, str]] = []
+        for scope, _ in self.created:
+            if id(scope) not in paths:
+                paths[id(scope)] = path_of(scope)
+                kind = _kind(scope, classes)
+                if kind is not None:
+                    owners.append((paths[id(scope)], kind))
+        # Every public construct creates resources itself, so it is one of the scopes; innermost first.
+        owners.sort(key=lambda owner: len(owner[0]), reverse=True)
         records = {}
         for scope, construct_id in self.created:
-            key = id(scope)
-            if key not in owners:
-                owners[key] = _owner(scope, classes)
-            owner = owners[key]
+            scope_path = paths[id(scope)]
+            owner = next(((path, kind) for path, kind in owners
+                          if scope_path == path or scope_path.startswith(path + "/")), None)
             if owner is None:
                 continue
-            scope_path, kind, owner_path = owner
-            path = f"{scope_path}/{construct_id}" if scope_path else construct_id
+            owner_path, kind = owner
+            path = f"{scope_path}/{construct_id}"
             records[path] = {"construct": kind, "path": path[len(owner_path) + 1:]}
         return dict(sorted(records.items()))
-
-
-def _owner(scope: Any, classes: tuple[type, ...]) -> tuple[str, str, str] | None:
-    """(scope's path, kind of the innermost public construct around it, that construct's path), or None."""
-    path = scope.node.path
-    scopes = scope.node.scopes
-    segments = path.split("/") if path else []
-    # scopes runs from the app (no path segment) down to ``scope``.
-    offset = len(scopes) - len(segments)
-    for index in range(len(scopes) - 1, -1, -1):
-        kind = _kind(scopes[index], classes)
-        if kind is not None:
-            return path, kind, "/".join(segments[:index - offset + 1])
-    return None

@@ -19,6 +19,7 @@ from .kms import AccountContext, encryption_key
 from .naming import short_hash
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS, NetworkRef, check_network_ref
 from .validation import Checks, announce_weakened, is_token, validate_props
+from .tree import path_of
 
 MYSQL_PORT = 3306
 ENGINES = ("mysql", "aurora-mysql")
@@ -168,25 +169,25 @@ class ReplicatedMySQL(Construct):
         super().__init__(scope, construct_id)
         self._announce_weakened_defaults(props)
         tags = {**props.tags, "secure-web:tier": props.name}
-        identifier = f"{props.name}-{short_hash(self.node.path)}"
-        context = AccountContext(self, "account")
-        key = encryption_key(self, "key", context=context, description=f"{self.node.path} storage, logs and secret",
+        identifier = f"{props.name}-{short_hash(path_of(self))}"
+        context = AccountContext.of(self)
+        key = encryption_key(self, "key", context=context, description=f"{path_of(self)} storage, logs and secret",
                              services=["logs", "rds", "secretsmanager"])
 
         group = resource_module("security_group").SecurityGroup(
             self, "security-group", name_prefix=f"{props.name}-", vpc_id=props.network.vpc_id,
-            description=f"{self.node.path}: MySQL {MYSQL_PORT} only from allowed application groups",
-            tags={**tags, "Name": self.node.path}, lifecycle={"create_before_destroy": True},
+            description=f"{path_of(self)}: MySQL {MYSQL_PORT} only from allowed application groups",
+            tags={**tags, "Name": path_of(self)}, lifecycle={"create_before_destroy": True},
         )
         self.connections = Connections(self, group.id, default_port=MYSQL_PORT)
         subnet_group = resource_module("db_subnet_group").DbSubnetGroup(
             self, "subnets", name_prefix=f"{props.name}-", subnet_ids=list(props.network.isolated_subnet_ids),
-            description=f"{self.node.path}: isolated subnets, no internet route", tags=tags,
+            description=f"{path_of(self)}: isolated subnets, no internet route", tags=tags,
         )
         family = parameter_group_family(props)
         parameters = resource_module("rds_cluster_parameter_group").RdsClusterParameterGroup(
             self, "parameters", name_prefix=f"{props.name}-", family=family,
-            description=f"{self.node.path}: TLS required",
+            description=f"{path_of(self)}: TLS required",
             parameter=blocks([{"name": "require_secure_transport", "value": "1", "apply_method": "immediate"}]),
             tags=tags, lifecycle={"create_before_destroy": True},
         )
@@ -235,7 +236,7 @@ class ReplicatedMySQL(Construct):
         self.master_user_secret_arn: str = cluster.master_user_secret.get(0).secret_arn
 
     def _monitoring_role(self, props: ReplicatedMySQLProps, tags: Mapping[str, str]) -> str:
-        partition = resource_module("data_aws_partition").DataAwsPartition(self, "partition").partition
+        partition = AccountContext.of(self).partition
         role = resource_module("iam_role").IamRole(
             self, "monitoring-role", name_prefix=f"{props.name}-monitoring-", tags=tags,
             assume_role_policy=json.dumps({

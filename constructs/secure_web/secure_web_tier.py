@@ -22,6 +22,7 @@ from .qps import FLEET_QPS
 from .validation import (AMI_ID_PATTERN, SNS_TOPIC_ARN_PATTERN, Checks, announce_weakened, is_token,
                          validate_props)
 from .web_acl import DEFAULT_MANAGED_RULE_GROUPS, ManagedWebAcl
+from .tree import path_of
 
 ALLOWED_SSL_POLICIES = (
     "ELBSecurityPolicy-TLS13-1-2-2021-06",
@@ -311,8 +312,8 @@ class SecureWebTier(Construct):
 
         alb_group = resource_module("security_group").SecurityGroup(
             self, "alb-security-group", name_prefix=f"{props.name}-alb-", vpc_id=network.vpc_id,
-            description=f"{self.node.path} load balancer: HTTP/HTTPS from the internet, HTTPS to web hosts",
-            tags={**tags, "Name": f"{self.node.path}/alb"}, lifecycle={"create_before_destroy": True},
+            description=f"{path_of(self)} load balancer: HTTP/HTTPS from the internet, HTTPS to web hosts",
+            tags={**tags, "Name": f"{path_of(self)}/alb"}, lifecycle={"create_before_destroy": True},
         )
         self.alb_connections = Connections(self, alb_group.id, default_port=443)
         for cidr in WORLD:
@@ -323,7 +324,7 @@ class SecureWebTier(Construct):
 
         log_bucket = AccessLogBucket(self, "access-logs", retention_days=props.access_log_retention_days, tags=tags)
         alb = resource_module("lb").Lb(
-            self, "alb", name=aws_name(props.name, "alb", self.node.path, ALB_NAME_MAX), internal=False,
+            self, "alb", name=aws_name(props.name, "alb", path_of(self), ALB_NAME_MAX), internal=False,
             load_balancer_type="application", ip_address_type="ipv4", security_groups=[alb_group.id],
             subnets=list(network.public_subnet_ids), drop_invalid_header_fields=props.drop_invalid_header_fields,
             desync_mitigation_mode=props.desync_mitigation_mode,
@@ -333,7 +334,7 @@ class SecureWebTier(Construct):
             tags=tags, depends_on=[log_bucket],
         )
         target_group = resource_module("lb_target_group").LbTargetGroup(
-            self, "web-targets", name=aws_name(props.name, "web", self.node.path, TARGET_GROUP_NAME_MAX),
+            self, "web-targets", name=aws_name(props.name, "web", path_of(self), TARGET_GROUP_NAME_MAX),
             port=443, protocol="HTTPS", protocol_version="HTTP1", target_type="instance", vpc_id=network.vpc_id,
             deregistration_delay="30",
             health_check={"enabled": True, "protocol": "HTTPS", "port": "traffic-port", "path": HEALTH_CHECK_PATH,
@@ -354,11 +355,11 @@ class SecureWebTier(Construct):
             tags=tags,
         )
 
-        context = AccountContext(self, "account")
-        log_key = encryption_key(self, "waf-log-key", context=context, description=f"{self.node.path} WAF logs",
+        context = AccountContext.of(self)
+        log_key = encryption_key(self, "waf-log-key", context=context, description=f"{path_of(self)} WAF logs",
                                  services=["logs"])
         ManagedWebAcl(
-            self, "waf", name=aws_name(props.name, "waf", self.node.path, 64),
+            self, "waf", name=aws_name(props.name, "waf", path_of(self), 64),
             rule_groups=props.waf_managed_rule_groups, resource_arn=alb.arn,
             log_retention_days=props.access_log_retention_days, log_key_arn=log_key.arn, tags=tags,
         )
@@ -389,16 +390,16 @@ class SecureWebTier(Construct):
         settings = QpsAlarmSettings(high_threshold=props.qps_high_threshold, low_threshold=props.qps_low_threshold,
                                     evaluation_periods=props.qps_evaluation_periods,
                                     period_seconds=FLEET_QPS.period_seconds)
-        high, low = fleet_qps_alarms(self, name=self.node.path, load_balancer_arn_suffix=alb.arn_suffix,
+        high, low = fleet_qps_alarms(self, name=path_of(self), load_balancer_arn_suffix=alb.arn_suffix,
                                      settings=settings, topic_arn=self.alarm_topic_arn)
         anomaly = None
         if props.qps_anomaly_band_stddevs is not None:
             anomaly = fleet_qps_anomaly_alarm(
-                self, name=self.node.path, load_balancer_arn_suffix=alb.arn_suffix, settings=settings,
+                self, name=path_of(self), load_balancer_arn_suffix=alb.arn_suffix, settings=settings,
                 band_stddevs=props.qps_anomaly_band_stddevs, topic_arn=self.alarm_topic_arn,
             )
         dashboard = resource_module("cloudwatch_dashboard").CloudwatchDashboard(
-            self, "dashboard", dashboard_name=aws_name(props.name, "dashboard", self.node.path, 255),
+            self, "dashboard", dashboard_name=aws_name(props.name, "dashboard", path_of(self), 255),
             dashboard_body=dashboard_body(region=context.region, load_balancer_arn_suffix=alb.arn_suffix,
                                           target_group_arn_suffix=target_group.arn_suffix, tier=f"{props.name}-web",
                                           period_seconds=FLEET_QPS.period_seconds,

@@ -22,8 +22,12 @@ import cdktf
 import jsii
 from constructs import Construct
 
+from .tree import path_of, stack_of
+
 P = TypeVar("P")
 TOKEN_MARKER = "TfToken["
+NUMBER_TOKEN_MAGNITUDE = 1e280
+_ENCODED_TOKEN = re.compile(r"[$#]\{TfToken\[TOKEN\.\d+\]\}")
 
 
 class InvalidPropsError(ValueError):
@@ -78,12 +82,13 @@ def is_list_token(value: object) -> bool:
 def is_token(value: object) -> bool:
     """True when the value is (or contains) an unresolved Terraform token."""
     if isinstance(value, str):
-        # Every cdktf string or list token holds this marker; plain text needs no round trip to node.
-        return TOKEN_MARKER in value and (cdktf.Token.is_unresolved(value) or is_list_token([value]))
+        # cdktf encodes string and list tokens as ${TfToken[TOKEN.n]} / #{TfToken[TOKEN.n]}: no round trip to node.
+        return TOKEN_MARKER in value and _ENCODED_TOKEN.search(value) is not None
     if isinstance(value, (list, tuple)):
         return any(is_token(item) for item in value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return cdktf.Token.is_unresolved(value)
+    if isinstance(value, float):
+        # cdktf encodes number tokens as doubles beyond 1e289; ints and ordinary floats are never tokens.
+        return abs(value) > NUMBER_TOKEN_MAGNITUDE and cdktf.Token.is_unresolved(value)
     return False
 
 
@@ -258,7 +263,7 @@ def _tag_text_ok(text: str) -> bool:
 
 def construct_path(scope: Construct, construct_id: str) -> str:
     """The path the construct will have, for error messages raised before it exists."""
-    parent = scope.node.path
+    parent = path_of(scope)
     return f"{parent}/{construct_id}" if parent else construct_id
 
 
@@ -270,7 +275,7 @@ def announce_weakened(scope: Construct, field: str, given: object, default: obje
     The warning names the user's line: the first frame outside secure_web and jsii (whose
     metaclass runs every construct's ``__init__``), however deeply the construct is nested.
     """
-    path = scope.node.path
+    path = path_of(scope)
     library = (os.path.dirname(__file__) + os.sep, os.path.dirname(jsii.__file__) + os.sep)
     frame, stacklevel = sys._getframe(), 1
     while frame.f_back is not None and frame.f_code.co_filename.startswith(library):
@@ -280,7 +285,7 @@ def announce_weakened(scope: Construct, field: str, given: object, default: obje
         SecureDefaultWeakened,
         stacklevel=stacklevel,
     )
-    stack = cdktf.TerraformStack.of(scope)
+    stack = stack_of(scope)
     records = _weakened_records(stack)
     records.append({"path": path, "field": field, "given": str(given), "default": str(default)})
     stack.add_override("//.secure_web.weakened_defaults", list(records))
