@@ -4,6 +4,7 @@
     pipenv run python benchmarks/synth_benchmark.py            # 5 runs of every case
     pipenv run python benchmarks/synth_benchmark.py --runs 7 --only reference
     pipenv run python benchmarks/synth_benchmark.py --quick    # 1 run, small cases: a smoke test
+    pipenv run python benchmarks/synth_benchmark.py --only consumer
 
 Every case runs as its own process (the interpreter of this script, so run it with
 ``pipenv run``), and the cases are interleaved: run 1 of every case, then run 2, ...
@@ -30,12 +31,35 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-CHECKOV = str(Path(PYTHON).with_name("checkov"))
 HOST_COUNTS = (3, 30, 300)
 TIER_COUNTS = (1, 5, 20)
 REFERENCE_SPEEDUP_TARGET = 4.0
+CONSUMER_SPEEDUP_TARGET = 4.0
 HOST_SCALING_TARGET = 2.0
-GATE_SECONDS_TARGET = 20.0
+GATE_SECONDS_TARGET = 10.0
+FLOOR_CASE = "reference floor: import cdktf"
+FLOOR_RATIO_TARGET = 3.0
+
+# A consumer's app: its own provider imports, the usual way, and one of our constructs.
+# The "secure_web.aws first" case puts ``import secure_web.aws`` before them.
+CONSUMER_APP = """
+import sys
+
+import cdktf
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
+
+from secure_web import Network, NetworkProps
+
+app = cdktf.App(outdir=sys.argv[1])
+stack = cdktf.TerraformStack(app, "consumer")
+AwsProvider(stack, "aws", region="eu-west-1")
+bucket = S3Bucket(stack, "assets", bucket="consumer-assets")
+S3BucketVersioningA(stack, "assets-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"})
+Network(stack, "network", NetworkProps())
+app.synth()
+"""
 
 
 @dataclass
@@ -84,22 +108,20 @@ def measure(case: Case) -> None:
 
 
 def compliance_gate(workdir: Path) -> Case:
-    """``python -m compliance`` (its synth runs the cdktf.json app command) if it runs, else synth + checkov."""
+    """``secure-web compliance`` on the reference stack: synth (the cdktf.json app command), checkov, Terraform."""
     gate_outdir = workdir / "gate"
-    env = {"BC_SKIP_MAPPING": "TRUE", "CDKTF_OUTDIR": str(gate_outdir), "SECURE_WEB_PROVIDER_IMPORT": "lazy"}
-    if _compliance_command_runs():
-        return Case("gate: python -m compliance", [PYTHON, "-m", "compliance", "--reports-dir", str(gate_outdir)],
-                    env, gate_outdir / "cdktf.out")
-    script = (
-        f'"{PYTHON}" main.py && "{CHECKOV}" -f "{gate_outdir}/stacks/secure-web/cdk.tf.json" '
-        "--framework terraform_json --skip-download --external-checks-dir policies --quiet --compact"
-    )
-    return Case("gate: synth + checkov", ["/bin/sh", "-c", script], env, gate_outdir)
+    env = {"BC_SKIP_MAPPING": "TRUE", "SECURE_WEB_PROVIDER_IMPORT": "lazy"}
+    return Case("gate: secure-web compliance", [PYTHON, "-m", "secure_web.cli", "compliance", "--reports-dir",
+                                                 str(gate_outdir)], env, gate_outdir / "cdktf.out")
 
 
-def _compliance_command_runs() -> bool:
-    probe = subprocess.run([PYTHON, "-m", "compliance", "--help"], cwd=ROOT, capture_output=True, check=False)
-    return probe.returncode == 0
+CONSUMER_CASES = {"consumer, plain": "", "consumer, secure_web first": "import secure_web.aws\n"}
+
+
+def consumer_case(name: str, prelude: str, outdir: Path) -> Case:
+    """``CONSUMER_APP``, run as a consumer would (secure_web on the path, no main.py), after ``prelude``."""
+    return Case(name, [PYTHON, "-c", prelude + CONSUMER_APP, str(outdir)],
+                {"PYTHONPATH": str(ROOT / "constructs"), "SECURE_WEB_PROVIDER_IMPORT": "lazy"}, outdir)
 
 
 def build_cases(workdir: Path, quick: bool, only: str | None) -> list[Case]:
@@ -109,6 +131,7 @@ def build_cases(workdir: Path, quick: bool, only: str | None) -> list[Case]:
     hosts = HOST_COUNTS[:2] if quick else HOST_COUNTS
     tiers = TIER_COUNTS[:2] if quick else TIER_COUNTS
     cases = [
+        Case(FLOOR_CASE, [PYTHON, "-c", "import cdktf"]),
         Case("reference, stock import", [PYTHON, "main.py"],
              {"SECURE_WEB_PROVIDER_IMPORT": "stock", "CDKTF_OUTDIR": str(outdir("stock"))}, outdir("stock")),
         Case("reference, lazy import", [PYTHON, "main.py"],
@@ -119,6 +142,8 @@ def build_cases(workdir: Path, quick: bool, only: str | None) -> list[Case]:
         *(Case(f"tiers {count}", [PYTHON, "benchmarks/scaled_app.py", "--tiers", str(count), "--outdir",
                                   str(outdir(f"tiers{count}"))], {}, outdir(f"tiers{count}")) for count in tiers),
         compliance_gate(workdir),
+        *(consumer_case(name, prelude, outdir(f"consumer{index}"))
+          for index, (name, prelude) in enumerate(CONSUMER_CASES.items())),
     ]
     if not quick:
         cases.append(Case("unit tests", [PYTHON, "-m", "pytest", "tests/unit", "-q", "-p", "no:cacheprovider"]))
@@ -196,6 +221,20 @@ def print_targets(cases: dict[str, Case]) -> None:
         same = stock.synthesized() is not None and stock.synthesized().read_bytes() == lazy.synthesized().read_bytes()
         print(f"- reference synth >= {REFERENCE_SPEEDUP_TARGET:.0f}x faster than stock: {ratio:.2f}x "
               f"-> {'HOLDS' if ratio >= REFERENCE_SPEEDUP_TARGET else 'FAILS'}; "
+              f"cdk.tf.json byte-identical: {'yes' if same else 'NO'}")
+    floor = cases.get(FLOOR_CASE)
+    if floor and lazy:
+        ratio = paired_ratio(lazy, floor)
+        print(f"- reference synth <= {FLOOR_RATIO_TARGET:.0f}x `python -c 'import cdktf'`: {ratio:.2f}x "
+              f"({statistics.median(lazy.walls):.2f} s vs {statistics.median(floor.walls):.2f} s) "
+              f"-> {'HOLDS' if ratio <= FLOOR_RATIO_TARGET else 'FAILS'}")
+    plain, first = (cases.get(name) for name in CONSUMER_CASES)
+    if plain and first:
+        ratio = paired_ratio(plain, first)
+        written = [case.synthesized() for case in (plain, first)]
+        same = None not in written and written[0].read_bytes() == written[1].read_bytes()
+        print(f"- consumer synth with `import secure_web.aws` first >= {CONSUMER_SPEEDUP_TARGET:.0f}x faster than "
+              f"without: {ratio:.2f}x -> {'HOLDS' if ratio >= CONSUMER_SPEEDUP_TARGET else 'FAILS'}; "
               f"cdk.tf.json byte-identical: {'yes' if same else 'NO'}")
     small, large = cases.get(f"hosts {HOST_COUNTS[0]}"), cases.get(f"hosts {HOST_COUNTS[-1]}")
     if small and large:
