@@ -18,7 +18,7 @@ class AccessLogBucket(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, retention_days: int, tags: Mapping[str, str]) -> None:
         super().__init__(scope, construct_id)
-        context = AccountContext(self, "account")
+        context = AccountContext.of(self)
         bucket = resource_module("s3_bucket").S3Bucket(
             self, "bucket", bucket_prefix="secure-web-alb-logs-", force_destroy=False, tags=tags
         )
