@@ -17,6 +17,7 @@ from .connections import Connections
 from .host_bootstrap import HostBootstrapParams, render_user_data
 from .kms import AccountContext, encryption_key
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS
+from .contract import AGENT_MANAGED_POLICIES
 from .tree import path_of
 from .validation import (AMI_ID_PATTERN, SNS_TOPIC_ARN_PATTERN, SUBNET_ID_PATTERN, TARGET_GROUP_ARN_PATTERN,
                          VPC_ID_PATTERN, Checks, announce_weakened, validate_props)
@@ -24,7 +25,6 @@ from .validation import (AMI_ID_PATTERN, SNS_TOPIC_ARN_PATTERN, SUBNET_ID_PATTER
 DEBIAN_AMI_OWNER = "136693071363"
 DEBIAN_12_AMI_NAME = "debian-12-amd64-*"
 HOST_ROLES = ("web", "app")
-AGENT_MANAGED_POLICIES = ("CloudWatchAgentServerPolicy", "AmazonSSMManagedInstanceCore")
 INSTANCE_TYPE_PATTERN = r"[a-z][a-z0-9-]*\d[a-z0-9-]*\.(nano|micro|small|medium|large|metal|\d{0,2}xlarge)"
 # IAM role name_prefix allows 38 characters: "secure-web-" + name + "-".
 HOST_NAME_PATTERN = r"[a-z][a-z0-9-]{0,25}"

@@ -19,9 +19,9 @@ from .kms import AccountContext, encryption_key
 from .naming import short_hash
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS, NetworkRef, check_network_ref
 from .validation import Checks, announce_weakened, is_token, validate_props
+from .contract import MIN_BACKUP_RETENTION_DAYS, MYSQL_PORT
 from .tree import path_of
 
-MYSQL_PORT = 3306
 ENGINES = ("mysql", "aurora-mysql")
 SUPPORTED_VERSIONS = {
     "mysql": ("8.0.36", "8.0.39", "8.0.40", "8.0.41", "8.0.42", "8.4.3", "8.4.4", "8.4.5"),
@@ -37,7 +37,7 @@ EXPORTED_LOGS = ("error", "slowquery")
 IDENTIFIER_PATTERN = r"[a-z][a-z0-9-]{0,25}"
 DATABASE_NAME_PATTERN = r"[A-Za-z][A-Za-z0-9_]{0,63}"
 USERNAME_PATTERN = r"[A-Za-z][A-Za-z0-9_]{0,15}"
-BACKUP_RETENTION_RANGE = (7, 35)
+BACKUP_RETENTION_RANGE = (MIN_BACKUP_RETENTION_DAYS, 35)
 MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 
 

@@ -22,19 +22,11 @@ from .qps import FLEET_QPS
 from .validation import (AMI_ID_PATTERN, SNS_TOPIC_ARN_PATTERN, Checks, announce_weakened, is_token,
                          validate_props)
 from .web_acl import DEFAULT_MANAGED_RULE_GROUPS, ManagedWebAcl
+from .contract import ALLOWED_SSL_POLICIES, DEFAULT_APP_PORT, WORLD
 from .tree import path_of
 
-ALLOWED_SSL_POLICIES = (
-    "ELBSecurityPolicy-TLS13-1-2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-3-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
-    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
-)
 DESYNC_MODES = ("defensive", "strictest")
 HEALTH_CHECK_PATH = "/healthz"
-WORLD = ("0.0.0.0/0",)
 RESERVED_APP_PORTS = (22, 80, 443, 3306, 8080, 9113)
 WORLD_OPEN_PORTS = (80, 443)
 NEVER_OPEN_PORTS = (22, 3306)
@@ -128,7 +120,7 @@ class SecureWebTierProps:
     """App tier hosts, 2 to 100. Default: 2."""
     app_instance_type: str = "t3.small"
     """App host instance type. Default: t3.small."""
-    app_port: int = 8443
+    app_port: int = DEFAULT_APP_PORT
     """TLS port the app tier serves on; only the web tier may reach it. Default: 8443."""
     ami_id: str | None = None
     """AMI for all hosts. Default: the newest official Debian 12 AMI."""

@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..agent_config import HOST_METRICS_NAMESPACE
 from ..qps import FLEET_QPS, HOST_QPS, RAW_QUERY_ID, MetricDataValues, QpsMetric, metric_data_queries, qps_from_metric_data
 from .clients import Clients
-from .expected import AGENT_MANAGED_POLICIES, ALLOWED_SSL_POLICIES, MYSQL_PORT, WORLD
+from ..contract import AGENT_MANAGED_POLICIES, ALLOWED_SSL_POLICIES, MYSQL_PORT, WORLD
 from .outputs import DeploymentOutputs
 from .settings import VerifySettings
 

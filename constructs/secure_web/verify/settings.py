@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .expected import DEFAULT_APP_PORT, MIN_BACKUP_RETENTION_DAYS
+from ..contract import DEFAULT_APP_PORT, MIN_BACKUP_RETENTION_DAYS
 
 
 @dataclass(frozen=True, kw_only=True)
