@@ -5,8 +5,8 @@ from checkov.terraform.checks.resource.base_resource_check import BaseResourceCh
 
 from tf_json import first
 
-# Mirrors secure_web.secure_web_tier.ALLOWED_SSL_POLICIES (a test keeps the two equal);
-# importing secure_web here would start the jsii runtime inside every checkov run.
+# Mirrors secure_web.contract.ALLOWED_SSL_POLICIES (a test keeps the two equal), so the
+# policies also run in a plain checkov (--external-checks-dir policies) without secure_web.
 ALLOWED_SSL_POLICIES = (
     "ELBSecurityPolicy-TLS13-1-2-2021-06",
     "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",

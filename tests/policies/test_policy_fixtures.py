@@ -70,7 +70,7 @@ def test_every_policy_file_is_registered_and_documented():
 
 
 def test_tls_allowlist_mirrors_the_construct():
-    from secure_web.secure_web_tier import ALLOWED_SSL_POLICIES
+    from secure_web.contract import ALLOWED_SSL_POLICIES
 
     source = (POLICIES_DIR / "HttpsListenerUsesAllowedTlsPolicy.py").read_text()
     mirrored = tuple(re.findall(r'^    "(ELBSecurityPolicy-[^"]+)",$', source, re.MULTILINE))
