@@ -83,12 +83,6 @@ def port_range(conf: dict[str, Any]) -> tuple[int, int] | None:
         return None
 
 
-def opens_port(conf: dict[str, Any], port: int) -> bool:
-    """True when the rule's port range (or an 'all traffic' protocol) includes ``port``."""
-    ports = port_range(conf)
-    return ports is None or ports[0] <= port <= ports[1]
-
-
 def decoded_user_data(value: Any) -> str:
     """User data as text: base64-decoded when it is base64, else as written."""
     if not isinstance(value, str):

@@ -15,8 +15,8 @@ from constructs import Construct
 from .aws import blocks, resource_module
 from .kms import AccountContext, encryption_key
 from .qps import FLEET_QPS, HOST_QPS
-from .validation import Checks, construct_path
 from .tree import path_of
+from .validation import Checks, construct_path
 
 
 class AlarmTopic(Construct):

@@ -38,8 +38,7 @@ import types
 import warnings
 from typing import Callable, Sequence
 
-from . import provenance
-from . import _jsii_lazy_index
+from . import _jsii_lazy_index, provenance
 from .literals import terraform_literal
 
 PACKAGE = "cdktf_cdktf_provider_aws"

@@ -14,10 +14,10 @@ from constructs import Construct
 from .agent_config import HOST_METRICS_NAMESPACE, AgentLogGroups, agent_config_json, prometheus_scrape_yaml
 from .aws import blocks, resource_module
 from .connections import Connections
-from .host_bootstrap import HostBootstrapParams, render_user_data
+from .contract import AGENT_MANAGED_POLICIES
+from .host_bootstrap import RESERVED_PORTS, HostBootstrapParams, render_user_data
 from .kms import AccountContext, encryption_key
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS
-from .contract import AGENT_MANAGED_POLICIES
 from .tree import path_of
 from .validation import (AMI_ID_PATTERN, SNS_TOPIC_ARN_PATTERN, SUBNET_ID_PATTERN, TARGET_GROUP_ARN_PATTERN,
                          VPC_ID_PATTERN, Checks, announce_weakened, validate_props)
@@ -201,7 +201,7 @@ def check_props(props: MonitoredHostProps, checks: Checks) -> None:
         checks.require(instance_architecture(props.instance_type) == DEFAULT_AMI_ARCHITECTURE, "instance_type",
                        DEFAULT_AMI_ARCHITECTURE_RULE, props.instance_type)
     checks.between("https_port", props.https_port, 1, 65535)
-    checks.require(props.https_port not in (22, 80, 8080, 9113), "https_port",
+    checks.require(props.https_port not in RESERVED_PORTS, "https_port",
                    "must not be 22, 80, or the loopback-only 8080/9113", props.https_port)
     checks.between("root_volume_size_gb", props.root_volume_size_gb, 8, 1024)
     checks.one_of("log_retention_days", props.log_retention_days, CLOUDWATCH_RETENTION_DAYS)

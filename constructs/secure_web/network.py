@@ -12,8 +12,8 @@ from constructs import Construct
 
 from .aws import blocks, resource_module
 from .kms import AccountContext, encryption_key
-from .validation import SUBNET_ID_PATTERN, VPC_ID_PATTERN, Checks, announce_weakened, construct_path, shown
 from .tree import path_of
+from .validation import SUBNET_ID_PATTERN, VPC_ID_PATTERN, Checks, announce_weakened, construct_path, shown
 
 DEFAULT_CIDR = "10.0.0.0/16"
 DEFAULT_AZ_COUNT = 3

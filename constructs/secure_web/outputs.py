@@ -19,8 +19,8 @@ from constructs import Construct
 from .literals import terraform_literal
 from .replicated_mysql import ReplicatedMySQL
 from .secure_web_tier import SecureWebTier
-from .verify.outputs import OUTPUT_NAMES
 from .tree import path_of
+from .verify.outputs import OUTPUT_NAMES
 
 OUTPUT_DESCRIPTIONS = {
     "alb_dns_name": "DNS name of the load balancer.",

@@ -15,12 +15,12 @@ from constructs import Construct
 
 from .aws import blocks, resource_module
 from .connections import Connections
+from .contract import MIN_BACKUP_RETENTION_DAYS, MYSQL_PORT
 from .kms import AccountContext, encryption_key
 from .naming import short_hash
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS, NetworkRef, check_network_ref
-from .validation import Checks, announce_weakened, is_token, validate_props
-from .contract import MIN_BACKUP_RETENTION_DAYS, MYSQL_PORT
 from .tree import path_of
+from .validation import Checks, announce_weakened, is_token, validate_props
 
 ENGINES = ("mysql", "aurora-mysql")
 SUPPORTED_VERSIONS = {

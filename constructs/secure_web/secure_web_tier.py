@@ -12,6 +12,8 @@ from .aws import blocks, resource_module
 from .certificate import (CERTIFICATE_ARN_PATTERN, DOMAIN_PATTERN, DOMAIN_RULE, HOSTED_ZONE_PATTERN,
                           HOSTED_ZONE_RULE, CertificateProps, DnsValidatedCertificate)
 from .connections import Connections
+from .contract import ALLOWED_SSL_POLICIES, DEFAULT_APP_PORT, MYSQL_PORT, WORLD
+from .host_bootstrap import RESERVED_PORTS
 from .kms import AccountContext, encryption_key
 from .log_bucket import ACCESS_LOG_PREFIX, AccessLogBucket
 from .monitored_host import (DEFAULT_AMI_ARCHITECTURE, DEFAULT_AMI_ARCHITECTURE_RULE, INSTANCE_TYPE_PATTERN,
@@ -19,15 +21,15 @@ from .monitored_host import (DEFAULT_AMI_ARCHITECTURE, DEFAULT_AMI_ARCHITECTURE_
 from .naming import ALB_NAME_MAX, NAME_PREFIX_PATTERN, NAME_PREFIX_RULE, TARGET_GROUP_NAME_MAX, aws_name
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS, NetworkRef, check_network_ref
 from .qps import FLEET_QPS
+from .tree import path_of
 from .validation import (AMI_ID_PATTERN, SNS_TOPIC_ARN_PATTERN, Checks, announce_weakened, is_token,
                          validate_props)
 from .web_acl import DEFAULT_MANAGED_RULE_GROUPS, ManagedWebAcl
-from .contract import ALLOWED_SSL_POLICIES, DEFAULT_APP_PORT, WORLD
-from .tree import path_of
 
 DESYNC_MODES = ("defensive", "strictest")
 HEALTH_CHECK_PATH = "/healthz"
-RESERVED_APP_PORTS = (22, 80, 443, 3306, 8080, 9113)
+RESERVED_APP_PORTS = tuple(sorted({*RESERVED_PORTS, 443, MYSQL_PORT}))
+"""The host's own reserved ports, the web tier's HTTPS port and MySQL's: never the app port."""
 WORLD_OPEN_PORTS = (80, 443)
 NEVER_OPEN_PORTS = (22, 3306)
 MAX_ANOMALY_BAND_STDDEVS = 10

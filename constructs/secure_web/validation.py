@@ -296,10 +296,3 @@ _WEAKENED: "weakref.WeakKeyDictionary[cdktf.TerraformStack, list[dict[str, str]]
 
 def _weakened_records(stack: cdktf.TerraformStack) -> list[dict[str, str]]:
     return _WEAKENED.setdefault(stack, [])
-
-
-def cidrs_overlap(blocks: Sequence[ipaddress.IPv4Network]) -> tuple[tuple[str, str], ...]:
-    """Pairs of blocks that overlap each other."""
-    return tuple(
-        (str(a), str(b)) for index, a in enumerate(blocks) for b in blocks[index + 1 :] if a.overlaps(b)
-    )
