@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ if str(REPO_ROOT) not in sys.path:
 from secure_web.compliance.run import stack_files, synthesize  # noqa: E402
 from secure_web.compliance.scan import Scan, run_checkov  # noqa: E402
 from secure_web.compliance.skips import apply_skips, load_documents, load_library_skips  # noqa: E402
+from weakenings import WEAKENINGS, add_ingress_rule, load_balanced_host_groups, reference  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -48,42 +48,53 @@ def fixture_scan() -> Scan:
 
 
 def weaken(document: dict) -> dict:
-    """The reference stack with the classic design's weaknesses put back, as a user might."""
-    weakened = copy.deepcopy(document)
-    resources = weakened["resource"]
-    for group in resources["aws_lb_target_group"].values():
-        group["protocol"] = "HTTP"
-        group["port"] = 80
-        group["health_check"]["protocol"] = "HTTP"
-    web_group = next(name for name in resources["aws_security_group"] if "web-hosts" in name)
-    resources["aws_vpc_security_group_ingress_rule"]["weakened_world_ssh"] = {
-        "security_group_id": f"${{aws_security_group.{web_group}.id}}", "ip_protocol": "tcp",
+    """The reference stack with several of the classic design's weaknesses put back at once, as a user might."""
+    weakened = WEAKENINGS["CKV_SWEB_003"](document)
+    weakened = WEAKENINGS["CKV_SWEB_007"](weakened)
+    weakened = WEAKENINGS["CKV_SWEB_012"](weakened)
+    (web_group, *_) = load_balanced_host_groups(weakened)
+    add_ingress_rule(weakened, "weakened_world_ssh", {
+        "security_group_id": reference("aws_security_group", web_group, "id"), "ip_protocol": "tcp",
         "from_port": 22, "to_port": 22, "cidr_ipv4": "0.0.0.0/0", "description": "SSH from anywhere",
-    }
-    for cluster in resources["aws_rds_cluster"].values():
-        cluster["engine"] = "aurora-mysql"
-        cluster["engine_version"] = "8.0.mysql_aurora.3.08.0"
-        for argument in ("db_cluster_instance_class", "allocated_storage", "storage_type"):
-            cluster.pop(argument, None)
-    cluster_name = next(iter(resources["aws_rds_cluster"]))
-    resources["aws_rds_cluster_instance"] = {"weakened_single_instance": {
-        "cluster_identifier": f"${{aws_rds_cluster.{cluster_name}.id}}", "instance_class": "db.r6g.large",
-        "engine": "aurora-mysql",
-    }}
-    alarms = resources["aws_cloudwatch_metric_alarm"]
-    for name in [name for name, alarm in alarms.items() if "metric_query" in alarm]:
-        del alarms[name]
+    })
     return weakened
 
 
-@pytest.fixture(scope="session")
-def weakened_stack(reference_stack, tmp_path_factory) -> Path:
-    target = tmp_path_factory.mktemp("weakened") / "stacks" / "weakened" / "cdk.tf.json"
-    target.parent.mkdir(parents=True)
-    target.write_text(json.dumps(weaken(json.loads(reference_stack.read_text())), indent=2))
-    return target
+COMBINED = "weakened"
+"""Stack directory of the combined weakening (``weaken``); the others are named after their policy."""
+UNWEAKENED = "reference"
 
 
 @pytest.fixture(scope="session")
-def weakened_scan(weakened_stack) -> Scan:
-    return run_checkov([weakened_stack], builtin=False)
+def weakened_stacks(reference_stack, tmp_path_factory) -> dict[str, Path]:
+    """Stack name -> stacks/<name>/cdk.tf.json: the reference as is, each policy's weakening, and the combined one."""
+    document = json.loads(reference_stack.read_text())
+    documents = {UNWEAKENED: document, COMBINED: weaken(document)}
+    documents.update({check_id: weakening(document) for check_id, weakening in WEAKENINGS.items()})
+    root = tmp_path_factory.mktemp("weakened") / "stacks"
+    stacks = {}
+    for name, weakened in documents.items():
+        target = root / name / "cdk.tf.json"
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(weakened, indent=2))
+        stacks[name] = target
+    return stacks
+
+
+@pytest.fixture(scope="session")
+def weakened_stacks_scan(weakened_stacks) -> Scan:
+    """Our policies on every stack of ``weakened_stacks``, in one checkov run."""
+    return run_checkov(list(weakened_stacks.values()), builtin=False)
+
+
+@pytest.fixture(scope="session")
+def weakened_stack(weakened_stacks) -> Path:
+    return weakened_stacks[COMBINED]
+
+
+@pytest.fixture(scope="session")
+def weakened_scan(weakened_stack, weakened_stacks_scan) -> Scan:
+    """The combined weakened stack's part of ``weakened_stacks_scan``."""
+    file = str(weakened_stack.resolve())
+    return Scan(results=tuple(r for r in weakened_stacks_scan.results if r.file == file), files=(file,),
+                resource_counts={file: weakened_stacks_scan.resource_counts[file]})
