@@ -20,6 +20,14 @@ import pytest
 
 HOSTS_DIR = Path(__file__).resolve().parent
 BOOTSTRAP_ENV = "/etc/secure-web/bootstrap.env"
+AGENT_CONFIG_DIR = "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.d"
+"""Where ``amazon-cloudwatch-agent-ctl -a fetch-config -c ssm:NAME`` leaves the configuration the agent runs."""
+
+
+def fetched_agent_config_path(parameter: str) -> str:
+    """The file fetch-config writes for ``ssm:<parameter>``: ``ssm_`` + the name with / : and spaces as ``_``."""
+    escaped = parameter.replace("/", "_").replace(" ", "_").replace(":", "_")
+    return f"{AGENT_CONFIG_DIR}/ssm_{escaped}"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -41,6 +49,12 @@ def bootstrap_env(host) -> dict[str, str]:
             name, _, value = line.partition("=")
             (values[name],) = shlex.split(value) or ("",)
     return values
+
+
+@pytest.fixture(scope="module")
+def fetched_agent_config(bootstrap_env) -> str:
+    """Path of the agent configuration fetch-config wrote for this host's parameter."""
+    return fetched_agent_config_path(bootstrap_env["AGENT_CONFIG_PARAMETER"])
 
 
 @pytest.fixture(scope="module")

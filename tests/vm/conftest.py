@@ -9,7 +9,9 @@ select the ``vm`` marker skips the suite.
 
 from __future__ import annotations
 
+import base64
 import re
+import shlex
 import shutil
 from collections.abc import Callable, Iterator
 
@@ -60,6 +62,18 @@ def timings(report) -> Iterator[dict[str, float]]:
     report("\nsecure_web VM timings:\n" + "\n".join(lines))
 
 
+def emulate_fetch_config(machine: VirtualMachine, synthesized: SynthesizedHost) -> None:
+    """What ``amazon-cloudwatch-agent-ctl -a fetch-config -c ssm:NAME`` leaves on an EC2 host, emulated.
+
+    The VM has no SSM (and boots without the agent), so the parameter's value, as Terraform
+    evaluates it offline, is written where fetch-config writes it; tests/hosts reads that file.
+    """
+    name = VM_HOST_PROPS["name"]
+    path = f"/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.d/ssm_AmazonCloudWatch-{name}"
+    encoded = base64.b64encode(synthesized.agent_config.encode()).decode()
+    machine.ssh(f"echo {encoded} | base64 -d | install -D -m 0644 /dev/stdin {shlex.quote(path)}")
+
+
 @pytest.fixture(scope="session")
 def synthesized() -> SynthesizedHost:
     return synthesized_host(**VM_HOST_PROPS)
@@ -71,9 +85,10 @@ def user_data(synthesized) -> str:
 
 
 @pytest.fixture(scope="session")
-def vm(request, timings, user_data, report) -> Iterator[VirtualMachine]:
+def vm(request, timings, user_data, synthesized, report) -> Iterator[VirtualMachine]:
     failures_before = request.session.testsfailed
     with booted_vm(user_data, timings) as machine:
+        emulate_fetch_config(machine, synthesized)
         yield machine
         if request.session.testsfailed > failures_before:
             output = machine.ssh("tail -n 60 /var/log/cloud-init-output.log", check=False).stdout

@@ -343,7 +343,7 @@ restart_on_failure() {
 # What this host was configured with, for audits and the host test suite.
 write_bootstrap_env() {
     local name
-    for name in ROLE HTTPS_PORT ALLOWED_HTTPS_CIDRS SSH_ALLOWED_CIDRS CLOUDWATCH_AGENT AGENT_CONFIG_PATH \
+    for name in ROLE HTTPS_PORT ALLOWED_HTTPS_CIDRS SSH_ALLOWED_CIDRS CLOUDWATCH_AGENT AGENT_CONFIG_PARAMETER AGENT_CONFIG_PATH \
         PROMETHEUS_SCRAPE_CONFIG_PATH TLS_KEY TLS_CERT STUB_STATUS_LISTEN EXPORTER_LISTEN; do
         printf "%s='%s'\n" "$name" "${!name}"
     done | install_if_changed 0644 "$BOOTSTRAP_ENV" || true
