@@ -20,7 +20,10 @@ from collections import Counter
 from pathlib import Path
 
 from ..terraform_check import TerraformUnavailable, terraform_binary
+from .baseline import BaselineError, apply_baseline, create_baseline, load_baseline
 from .diagram import architecture_dot, render
+from .findings import construct_paths
+from .html import html_report
 from .reports import junit_xml, markdown, sarif, write
 from .scan import FAILED, PASSED, SKIPPED, ScanError, run_checkov
 from .skips import InvalidSkipsError, apply_skips, load_consumer_skips, load_documents, load_library_skips
@@ -102,6 +105,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reports-dir", type=Path, default=Path("reports"), help="Default: ./reports")
     parser.add_argument("--skips", type=Path,
                         help="your reasoned skips (YAML: check, resource, reason, owner, expires per entry)")
+    baseline = parser.add_mutually_exclusive_group()
+    baseline.add_argument("--create-baseline", type=Path, metavar="FILE",
+                          help="record every current failure (after skips; never Terraform's check) in FILE "
+                               "(JSON if it ends in .json, else YAML) and accept them")
+    baseline.add_argument("--baseline", type=Path, metavar="FILE",
+                          help="accept the failures FILE lists (reported as baselined) and fail only on new ones; "
+                               "entries that match nothing are reported for removal")
     return parser.parse_args(argv)
 
 
@@ -112,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         skips = load_library_skips()
         if args.skips is not None:
             skips += load_consumer_skips(args.skips)
+        baseline = load_baseline(args.baseline) if args.baseline is not None else None
         terraform = terraform_binary()
         outdir = args.synth_dir.resolve() if args.synth_dir else synthesize(args.app_dir.resolve(),
                                                                            reports_dir / "cdktf.out")
@@ -122,12 +133,20 @@ def main(argv: list[str] | None = None) -> int:
         empty = [file for file, count in scan.resource_counts.items() if count == 0]
         if empty:
             raise ScanError(f"stacks with no resources: {', '.join(empty)}")
-    except (SynthError, ScanError, InvalidSkipsError, TerraformUnavailable) as error:
+    except (SynthError, ScanError, InvalidSkipsError, BaselineError, TerraformUnavailable) as error:
         print(f"compliance: {error}", file=sys.stderr)
         return 2
 
     outcome = apply_skips(list(scan.results), skips, load_documents(files))
     results = outcome.results + terraform_results(files, terraform=terraform)
+    paths = construct_paths(load_documents(files))
+    if args.create_baseline is not None:
+        baseline = create_baseline(args.create_baseline, results, paths)
+        print(f"baseline: recorded {len(baseline.entries)} failures in {args.create_baseline} "
+              f"(Terraform's check is never baselined)")
+    baselined = apply_baseline(results, baseline, paths) if baseline is not None else None
+    results = baselined.results if baselined is not None else results
+    baseline_report = baselined.markdown() if baselined is not None else ""
     weakened = weakened_defaults(files)
     diagrams = []
     for file in files:
@@ -140,11 +159,16 @@ def main(argv: list[str] | None = None) -> int:
         write(reports_dir / "compliance.sarif", sarif(results)),
         write(reports_dir / "compliance.md", markdown(results, skips=outcome.applied, problems=outcome.problems,
                                                      weakened=weakened, resource_counts=scan.resource_counts,
-                                                     diagram=picture)),
+                                                     diagram=picture) + baseline_report),
+        write(reports_dir / "compliance.html", html_report(results, skips=outcome.applied, problems=outcome.problems,
+                                                           weakened=weakened, resource_counts=scan.resource_counts,
+                                                           documents=load_documents(files), pictures=diagrams)),
         *diagrams,
     ]
 
     print(summary_table(results))
+    if baselined is not None:
+        print("\n".join(baselined.summary_lines()))
     failures = [r for r in results if r.status == FAILED]
     for result in failures:
         print(f"FAILED {result.check_id} {result.address} ({result.stack}): {result.reason or result.check_name}")
