@@ -1,7 +1,8 @@
-"""Verifier suite: an emulated AWS (moto_server on 127.0.0.1) holding deployments built with boto3.
+"""Verifier suite: an emulated AWS (moto_server on 127.0.0.1) holding the synthesized reference stack.
 
-One moto_server serves the whole session; each test builds its own deployment under a
-unique name suffix (resetting the server would reload IAM's managed policies each time).
+One moto_server serves the whole session; each test applies its own deployment of the
+stack (tests/conftest.py ``reference_stack``) under a unique name suffix (resetting the
+server would reload IAM's managed policies each time).
 """
 
 from __future__ import annotations
@@ -61,13 +62,27 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
+def _apply(endpoint: str, document, breakage: Breakage | None) -> EmulatedDeployment:
+    suffix = str(next(_suffixes))
+    raw = build(aws_session(), endpoint, document, breakage, suffix=suffix)
+    return EmulatedDeployment(endpoint=endpoint, outputs=parse_outputs({"secure-web": raw}), raw_outputs=raw,
+                              suffix=suffix)
+
+
 @pytest.fixture
-def deploy(moto_endpoint: str):
-    """``deploy(breakage=None)`` builds a fresh deployment in moto and returns it."""
+def deploy(moto_endpoint: str, reference_stack):
+    """``deploy(breakage=None)`` applies the synthesized reference stack to moto, with ``breakage``: a fresh copy."""
+    return lambda breakage=None: _apply(moto_endpoint, reference_stack.document, breakage)
 
-    def _deploy(breakage: Breakage | None = None) -> EmulatedDeployment:
-        raw = build(aws_session(), moto_endpoint, breakage, suffix=str(next(_suffixes)))
-        return EmulatedDeployment(endpoint=moto_endpoint, outputs=parse_outputs({"secure-web": raw}),
-                                  raw_outputs=raw)
 
-    return _deploy
+@pytest.fixture(scope="session")
+def deployed(moto_endpoint: str, reference_stack):
+    """``deployed(breakage=None)``: like ``deploy``, applied once per breakage and shared, for tests that only read."""
+    applied: dict[Breakage | None, EmulatedDeployment] = {}
+
+    def _deployed(breakage: Breakage | None = None) -> EmulatedDeployment:
+        if breakage not in applied:
+            applied[breakage] = _apply(moto_endpoint, reference_stack.document, breakage)
+        return applied[breakage]
+
+    return _deployed

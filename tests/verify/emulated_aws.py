@@ -48,6 +48,7 @@ class EmulatedDeployment:
     endpoint: str
     outputs: DeploymentOutputs
     raw_outputs: dict[str, str]
+    suffix: str
     recorder: CallRecorder = field(default_factory=CallRecorder)
 
     def clients(self, *, ssm_online: bool = True) -> Clients:

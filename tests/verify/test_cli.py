@@ -11,8 +11,8 @@ from secure_web.verify.cli import main
 
 
 @pytest.mark.parametrize("file_format", ["cdktf", "terraform"])
-def test_compliant_deployment_exits_0(deploy, tmp_path, capsys, file_format):
-    deployment = deploy()
+def test_compliant_deployment_exits_0(deployed, tmp_path, capsys, file_format):
+    deployment = deployed()
     document = ({"secure-web": deployment.raw_outputs} if file_format == "cdktf" else
                 {name: {"value": value, "type": "string", "sensitive": False}
                  for name, value in deployment.raw_outputs.items()})
@@ -24,8 +24,8 @@ def test_compliant_deployment_exits_0(deploy, tmp_path, capsys, file_format):
     assert all(entry["passed"] and entry["findings"] == [] for entry in report)
 
 
-def test_failure_exits_1_and_names_resource_expected_and_found(deploy, tmp_path, capsys):
-    deployment = deploy(Breakage.HTTP_TARGET_GROUP)
+def test_failure_exits_1_and_names_resource_expected_and_found(deployed, tmp_path, capsys):
+    deployment = deployed(Breakage.HTTP_TARGET_GROUP)
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps({"secure-web": deployment.raw_outputs}), encoding="utf-8")
     status = main(["--outputs", str(path), "--region", REGION], clients=deployment.clients())

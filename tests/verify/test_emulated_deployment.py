@@ -16,9 +16,9 @@ def failures(results) -> dict[str, list[str]]:
             for result in results if not result.passed}
 
 
-def test_compliant_deployment_passes_every_check(deploy):
-    # GIVEN the reference stack's resources as boto3 creates them
-    deployment = deploy()
+def test_compliant_deployment_passes_every_check(deployed):
+    # GIVEN the synthesized reference stack applied to moto
+    deployment = deployed()
     # WHEN the verifier runs every check
     results = deployment.verify()
     # THEN none fails, and every check ran
@@ -31,6 +31,7 @@ class Variant:
     breakage: Breakage
     failing: frozenset[str]
     message: str
+    """Part of a finding; ``{output}`` fields are filled from the deployment's outputs."""
     settings: VerifySettings | None = None
 
 
@@ -40,9 +41,15 @@ VARIANTS = [
             "expected no ingress on port 22; found tcp 22-22 from 0.0.0.0/0"),
     Variant(Breakage.SINGLE_AZ_DATABASE, frozenset({"VFY_SWEB_019"}), "expected MultiAZ true; found MultiAZ False"),
     Variant(Breakage.NO_QPS_LOW_ALARM, frozenset({"VFY_SWEB_018"}),
-            "fleet QPS low': expected a CloudWatch metric alarm; found no such alarm"),
+            "alarm '{qps_low_alarm}': expected a CloudWatch metric alarm; found no such alarm"),
     Variant(Breakage.IMDSV1_HOST, frozenset({"VFY_SWEB_011"}), "expected MetadataOptions.HttpTokens required; found optional"),
-    Variant(Breakage.NO_WAF, frozenset({"VFY_SWEB_005"}), "expected an associated WAF web ACL; found no web ACL"),
+    Variant(Breakage.NO_WAF, frozenset({"VFY_SWEB_005"}),
+            "load balancer {alb_arn}: expected an associated WAF web ACL; found no web ACL"),
+    Variant(Breakage.WAF_WITHOUT_RULES, frozenset({"VFY_SWEB_005"}),
+            "expected rules of AWS managed rule groups, AWS/AWSManagedRulesCommonRuleSet among them; found no rules"),
+    Variant(Breakage.WAF_RULE_COUNTS, frozenset({"VFY_SWEB_005"}),
+            "rule 'AWSManagedRulesCommonRuleSet': expected OverrideAction None (the group's own block actions "
+            "apply); found Count"),
     Variant(Breakage.OLD_TLS_POLICY, frozenset({"VFY_SWEB_002"}), "found ELBSecurityPolicy-2016-08"),
     Variant(Breakage.HTTP_FORWARDED, frozenset({"VFY_SWEB_003"}), "expected a single redirect action"),
     Variant(Breakage.PUBLIC_LOG_BUCKET, frozenset({"VFY_SWEB_026"}), "expected public access block"),
@@ -55,18 +62,19 @@ VARIANTS = [
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=[variant.breakage.name.lower() for variant in VARIANTS])
-def test_broken_deployment_fails_with_the_expected_message(deploy, variant: Variant):
+def test_broken_deployment_fails_with_the_expected_message(deployed, variant: Variant):
     # GIVEN a deployment with exactly one thing wrong
-    deployment = deploy(variant.breakage)
+    deployment = deployed(variant.breakage)
     # WHEN the verifier runs
     found = failures(deployment.verify(variant.settings))
     # THEN exactly the checks covering that thing fail, saying what was expected and found
     assert set(found) == variant.failing, found
-    assert any(variant.message in message for messages in found.values() for message in messages), found
+    expected = variant.message.format(**deployment.raw_outputs)
+    assert any(expected in message for messages in found.values() for message in messages), found
 
 
-def test_host_offline_in_ssm_fails(deploy):
-    deployment = deploy()
+def test_host_offline_in_ssm_fails(deployed):
+    deployment = deployed()
     found = failures(deployment.verify(ssm_online=False))
     assert set(found) == {"VFY_SWEB_014"}
     assert all(message.endswith("expected SSM PingStatus Online; found ConnectionLost")

@@ -149,9 +149,9 @@ def ssm_answering_online() -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def test_a_full_verification_starts_no_node(deploy, tmp_path):
+def test_a_full_verification_starts_no_node(deployed, tmp_path):
     # GIVEN a compliant deployment in the emulated account and its outputs file, as after cdktf deploy
-    deployment = deploy()
+    deployment = deployed()
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps({"secure-web": deployment.raw_outputs}), encoding="utf-8")
     with ssm_answering_online() as ssm_endpoint:

@@ -17,8 +17,7 @@ from emulated_aws import aws_session, ssm_instance_information
 from moto_deployment import REGION
 from secure_web.qps import FLEET_QPS, metric_data_queries
 from secure_web.verify import Clients, Deployment
-from secure_web.verify.checks import (db_multi_az, fleet_qps, hosts_ssm_online, targets_healthy,
-                                      waf_associated)
+from secure_web.verify.checks import db_multi_az, fleet_qps, hosts_ssm_online, targets_healthy, waf_web_acl
 from secure_web.verify.outputs import OUTPUT_NAMES, DeploymentOutputs
 
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)
@@ -91,7 +90,7 @@ def test_unhealthy_target_fails():
 
 def test_no_web_acl_fails():
     deployment, _ = stubbed("wafv2", [("get_web_acl_for_resource", {}, {"ResourceArn": ALB_ARN})])
-    assert run(waf_associated, deployment) == [
+    assert run(waf_web_acl, deployment) == [
         f"load balancer {ALB_ARN}: expected an associated WAF web ACL; found no web ACL"]
 
 

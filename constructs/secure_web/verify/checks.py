@@ -256,12 +256,72 @@ def alb_attributes(deployment: Deployment, check_id: str) -> Iterable[Finding]:
             yield fail(check_id, f"load balancer {outputs.alb_arn}", f"attribute {key}={value}", attributes.get(key))
 
 
-@check("VFY_SWEB_005", "Ensure a WAF web ACL is associated with the load balancer")
-def waf_associated(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+COMMON_RULE_SET = ("AWS", "AWSManagedRulesCommonRuleSet")
+"""(vendor, name) of the managed rule group every secure_web web ACL must use (``waf_managed_rule_groups``)."""
+GROUP_WEAKENINGS = ("RuleActionOverrides", "ExcludedRules", "ScopeDownStatement")
+"""Parts of a managed rule group statement that switch off or narrow what the group blocks."""
+VISIBILITY = ("SampledRequestsEnabled", "CloudWatchMetricsEnabled")
+
+
+def _off(visibility: Mapping[str, object] | None) -> list[str]:
+    return [setting for setting in VISIBILITY if not (visibility or {}).get(setting)]
+
+
+def _actions(action: Mapping[str, object] | None) -> str:
+    return ", ".join(sorted(action or {})) or "none"
+
+
+def web_acl_findings(check_id: str, acl: Mapping[str, object]) -> Iterable[Finding]:
+    """What is wrong with ``acl`` (a GetWebACLForResource ``WebACL``) for a secure_web load balancer.
+
+    The tier's ACL allows by default and blocks what its AWS managed rule groups match:
+    every rule is a managed rule group with override action None (a group set to Count
+    only counts), unchanged by rule overrides, exclusions or a scope-down statement; the
+    common rule set is among the groups; the ACL and each rule publish metrics and
+    sampled requests.
+    """
+    resource = f"web ACL {acl.get('Name')} ({acl.get('ARN')})"
+    if sorted(acl.get("DefaultAction") or {}) != ["Allow"]:
+        yield fail(check_id, resource, "DefaultAction Allow (its managed rule groups do the blocking)",
+                   _actions(acl.get("DefaultAction")))
+    if off := _off(acl.get("VisibilityConfig")):
+        yield fail(check_id, resource, f"VisibilityConfig with {list(VISIBILITY)} true", f"{off} not true")
+    rules = sorted(acl.get("Rules") or [], key=lambda rule: rule.get("Priority", 0))
+    common = "/".join(COMMON_RULE_SET)
+    if not rules:
+        yield fail(check_id, resource, f"rules of AWS managed rule groups, {common} among them", "no rules")
+        return
+    groups = []
+    for rule in rules:
+        rule_resource = f"{resource} rule {rule.get('Name')!r}"
+        statement = (rule.get("Statement") or {}).get("ManagedRuleGroupStatement")
+        if statement is None:
+            yield fail(check_id, rule_resource, "a ManagedRuleGroupStatement",
+                       f"a {_actions(rule.get('Statement'))} statement")
+            continue
+        groups.append(f"{statement.get('VendorName')}/{statement.get('Name')}")
+        if sorted(rule.get("OverrideAction") or {}) != ["None"]:
+            yield fail(check_id, rule_resource, "OverrideAction None (the group's own block actions apply)",
+                       _actions(rule.get("OverrideAction")))
+        if weakened := [part for part in GROUP_WEAKENINGS if statement.get(part)]:
+            yield fail(check_id, rule_resource, f"the whole group in force (no {', '.join(GROUP_WEAKENINGS)})",
+                       weakened)
+        if off := _off(rule.get("VisibilityConfig")):
+            yield fail(check_id, rule_resource, f"VisibilityConfig with {list(VISIBILITY)} true", f"{off} not true")
+    if common not in groups:
+        yield fail(check_id, resource, f"the managed rule group {common} among its rules", f"groups {groups}")
+
+
+@check("VFY_SWEB_005", "Ensure the load balancer's WAF web ACL allows by default and blocks with AWS managed rule "
+                       "groups, the common rule set among them")
+def waf_web_acl(deployment: Deployment, check_id: str) -> Iterable[Finding]:
     response = deployment.clients("wafv2").get_web_acl_for_resource(ResourceArn=deployment.outputs.alb_arn)
-    if not response.get("WebACL"):
+    acl = response.get("WebACL")
+    if not acl:
         yield fail(check_id, f"load balancer {deployment.outputs.alb_arn}", "an associated WAF web ACL",
                    "no web ACL")
+        return
+    yield from web_acl_findings(check_id, acl)
 
 
 # --- Targets ---------------------------------------------------------------------------------------
