@@ -6,8 +6,15 @@ import json
 import os
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import replace
+from importlib import metadata
 from pathlib import Path
+from urllib.parse import quote
 
+from ..controls import (FRAMEWORKS, HELP_BASE, LEVELS, SEVERITIES, checks_by_control, frameworks_for, help_uri,
+                        severity, where_checked)
+from .findings import finding_key
 from .requirements import REQUIREMENTS
 from .scan import FAILED, PASSED, SKIPPED, Result, stack_name
 from .skips import Skip
@@ -35,22 +42,36 @@ def junit_xml(results: list[Result]) -> str:
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
 
 
-def sarif(results: list[Result]) -> str:
-    """Failures as SARIF results (skips carry a suppression with the reason)."""
-    rules = {r.check_id: r.check_name for r in results}
-    rule_ids = sorted(rules)
+def sarif(results: list[Result], paths: Mapping[tuple[str, str], str]) -> str:
+    """SARIF 2.1.0 for code scanning: one result per failed or skipped finding, rules with their controls.
+
+    ``paths`` is ``findings.construct_paths`` of the scanned documents. A finding is a check on
+    a construct path (``findings.finding_key``); the same key twice in one stack file is one
+    result (a failure wins over a skip). Its ``partialFingerprints`` hold that key, so code
+    scanning recognises the finding across synths and unrelated changes; skips carry a
+    suppression with their reason. Levels and ``security-severity`` come from
+    ``secure_web.controls``; rule tags name every control the check evidences.
+    """
+    names = {r.check_id: r.check_name for r in results}
+    rule_ids = sorted(names)
+    lines = _block_lines(results)
+    findings = sorted(_findings(results, paths).items(), key=lambda item: (_artifact_uri(item[0][0]), item[0][1]))
     sarif_results = []
-    for result in results:
-        if result.status not in (FAILED, SKIPPED):
-            continue
+    for (file, key), result in findings:
+        path = paths.get((result.file, result.address))
         entry = {
-            "ruleId": result.check_id, "ruleIndex": rule_ids.index(result.check_id), "level": "error",
-            "message": {"text": f"{result.check_name} ({result.address})"
-                                + (f": {result.reason}" if result.status == FAILED and result.reason else "")},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": _relative(result.file)},
-                "region": {"startLine": max(result.line, 1)},
-            }, "logicalLocations": [{"name": result.address, "kind": "resource"}]}],
+            "ruleId": result.check_id, "ruleIndex": rule_ids.index(result.check_id),
+            "level": LEVELS[severity(result.check_id)],
+            "message": {"text": f"{_sentence(result.check_name)} Resource {result.address}"
+                                + (f" (construct {path})" if path else "") + "."
+                                + (f" {result.reason}" if result.status == FAILED and result.reason else "")},
+            "locations": [{
+                "physicalLocation": {"artifactLocation": {"uri": _artifact_uri(file)},
+                                     "region": {"startLine": lines.get((file, result.address), 1)}},
+                "logicalLocations": [{"name": (path or result.address).rsplit("/", 1)[-1],
+                                      "fullyQualifiedName": path or result.address, "kind": "resource"}],
+            }],
+            "partialFingerprints": {FINGERPRINT: key},
         }
         if result.status == SKIPPED:
             entry["suppressions"] = [{"kind": "external", "justification": result.reason}]
@@ -58,13 +79,85 @@ def sarif(results: list[Result]) -> str:
     document = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "checkov (secure_web compliance)", "rules": [
-                {"id": rule_id, "name": rule_id, "shortDescription": {"text": rules[rule_id]}} for rule_id in rule_ids
-            ]}},
+            "tool": {"driver": {"name": "checkov (secure_web compliance)", "version": _version(),
+                                "informationUri": f"{HELP_BASE}README.md#compliance",
+                                "rules": [_rule(rule_id, names[rule_id]) for rule_id in rule_ids]}},
             "results": sarif_results,
         }],
     }
     return json.dumps(document, indent=2)
+
+
+FINGERPRINT = "secureWebFindingKey/v1"
+"""The ``partialFingerprints`` entry: ``findings.finding_key`` (check id + construct path)."""
+
+
+def _findings(results: list[Result], paths: Mapping[tuple[str, str], str]) -> dict[tuple[str, str], Result]:
+    """(file, finding key) -> the result to report: failures before skips; two failures' reasons joined."""
+    found: dict[tuple[str, str], Result] = {}
+    for result in results:
+        if result.status not in (FAILED, SKIPPED):
+            continue
+        key = (result.file, finding_key(result, paths))
+        seen = found.get(key)
+        if seen is None or (seen.status == SKIPPED and result.status == FAILED):
+            found[key] = result
+        elif seen.status == result.status == FAILED and result.reason and result.reason not in seen.reason:
+            found[key] = replace(seen, reason="\n".join(filter(None, (seen.reason, result.reason))))
+    return found
+
+
+def _block_lines(results: list[Result]) -> dict[tuple[str, str], int]:
+    """(file, address) -> the first line of its block, as checkov reported it (Terraform's results carry none)."""
+    lines: dict[tuple[str, str], int] = {}
+    for result in results:
+        block = (result.file, result.address)
+        if result.line > 1:
+            lines[block] = min(result.line, lines.get(block, result.line))
+    return lines
+
+
+def _rule(check_id: str, name: str) -> dict:
+    mapping = frameworks_for(check_id)
+    evidence = "; ".join(f"{framework} {', '.join(controls)}" for framework, controls in mapping.items())
+    summary = f"{_sentence(name)} " + (f"Evidences {evidence}." if evidence else "Not mapped to any control yet.")
+    rank = severity(check_id)
+    listing = "\n".join(f"- **{FRAMEWORKS[framework].title}**: {', '.join(controls)}"
+                        for framework, controls in mapping.items()) or "- not mapped to any control yet"
+    return {
+        "id": check_id,
+        "shortDescription": {"text": name},
+        "fullDescription": {"text": summary},
+        "helpUri": help_uri(check_id),
+        "help": {"text": f"{summary} Severity: {rank}. See {help_uri(check_id)}",
+                 "markdown": f"{_sentence(name)}\n\nSeverity: **{rank}**. Controls this check evidences:\n\n"
+                             f"{listing}\n\n[The control mapping]({help_uri(check_id)})"},
+        "defaultConfiguration": {"level": LEVELS[rank]},
+        "properties": {"security-severity": SEVERITIES[rank],
+                       "tags": ["security", *(f"{framework}/{control}" for framework, controls in mapping.items()
+                                              for control in controls)]},
+    }
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def _artifact_uri(file: str) -> str:
+    """Relative to the working directory (the repository root in CI) where the file is under it, else a file URI."""
+    path = Path(file).resolve()
+    try:
+        return quote(path.relative_to(Path.cwd().resolve()).as_posix())
+    except ValueError:
+        return path.as_uri()
+
+
+def _version() -> str:
+    try:
+        return metadata.version("secure-web")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 def _relative(file: str) -> str:
@@ -83,8 +176,10 @@ def _mark(results: list[Result]) -> str:
 
 
 def markdown(results: list[Result], *, skips: dict[Skip, list[Result]], problems: list[str],
-             weakened: dict[str, list[dict]], resource_counts: dict[str, int], diagram: str | None) -> str:
-    """The human report: requirements → checks → results, failures, skips, weakened defaults."""
+             weakened: dict[str, list[dict]], resource_counts: dict[str, int], diagram: str | None,
+             framework: str | None = None) -> str:
+    """The human report: requirements → checks → results, controls per framework (all, or only ``framework``),
+    failures, skips, weakened defaults."""
     counts = Counter(r.status for r in results)
     lines = ["# secure_web compliance report", "",
              f"Stacks: {', '.join(f'{stack_name(f)} ({n} resources)' for f, n in sorted(resource_counts.items()))}.",
@@ -104,6 +199,7 @@ def markdown(results: list[Result], *, skips: dict[Skip, list[Result]], problems
             name = members[0].check_name if members else ""
             head = (f"**{requirement.title}**", f"“{requirement.quote}”") if index == 0 else ("", "")
             lines.append(f"| {head[0]} | {head[1]} | {check_id} | {name} | {_mark(members)} |")
+    lines += framework_section(results, framework)
     lines += ["", "## Failures", ""]
     failures = [r for r in results if r.status == FAILED]
     lines += [f"- **{r.check_id}** {r.check_name}: `{r.address}` ({r.stack})"
@@ -132,6 +228,72 @@ def markdown(results: list[Result], *, skips: dict[Skip, list[Result]], problems
     lines += ["", "## All checks", "", "| Check | Name | Result |", "|---|---|---|"]
     lines += [f"| {check_id} | {members[0].check_name} | {_mark(members)} |" for check_id, members in sorted(by_check.items())]
     return "\n".join(lines) + "\n"
+
+
+WHERE_CHECKED = {"verifier": "checked by `secure-web verify` on a deployed account",
+                 "hosts": "checked by the host suite (`pytest tests/hosts`) on a running host"}
+NOT_EVALUATED = "not evaluated"
+
+
+def framework_section(results: list[Result], framework: str | None = None) -> list[str]:
+    """Markdown lines: per framework (or only ``framework``), control → checks → results, a verdict per control."""
+    by_check: dict[str, list[Result]] = defaultdict(list)
+    for result in results:
+        by_check[result.check_id].append(result)
+    lines = ["", "## Controls per framework", "",
+             "What a pass of each check is evidence for, from `secure_web.controls` (the table, its sources and its "
+             "conventions: `docs/controls.md`). A control fails when a check mapped to it failed here, passes when "
+             "its checks that ran here passed; checks the gate does not run (the verifier's, the host suite's) are "
+             "listed as the further evidence they are."]
+    for name in [framework] if framework else list(FRAMEWORKS):
+        controls = checks_by_control(name)
+        verdicts = Counter(_verdict(controls[control], by_check) for control in controls)
+        lines += ["", f"### {name}: {FRAMEWORKS[name].title}", "",
+                  f"{len(controls)} controls: **{verdicts['pass']} pass, {verdicts['FAIL']} fail**, "
+                  f"{verdicts['skipped']} only skipped (reasoned skips), {verdicts[NOT_EVALUATED]} not evaluated "
+                  "by this gate run.", "",
+                  "| Control | Verdict | Check | Result |", "|---|---|---|---|"]
+        for control, check_ids in controls.items():
+            for index, check_id in enumerate(check_ids):
+                head = (f"**{control}**", _verdict(check_ids, by_check)) if index == 0 else ("", "")
+                lines.append(f"| {head[0]} | {head[1]} | {check_id} | {_evidence(check_id, by_check)} |")
+    unmapped = sorted(check_id for check_id in by_check if not frameworks_for(check_id))
+    if unmapped:
+        lines += ["", "Checks that ran but map to no control yet (add them to `secure_web.controls.CONTROLS`): "
+                  + ", ".join(unmapped) + "."]
+    return lines
+
+
+def framework_summary(results: list[Result], framework: str | None = None) -> str:
+    """The printed per-framework summary: controls passed, failed and not evaluated (all frameworks, or one)."""
+    by_check: dict[str, list[Result]] = defaultdict(list)
+    for result in results:
+        by_check[result.check_id].append(result)
+    lines = [f"{'framework controls':<22}{'passed':>8}{'failed':>8}{'skipped':>9}{'not evaluated':>15}"]
+    for name in [framework] if framework else list(FRAMEWORKS):
+        controls = checks_by_control(name)
+        verdicts = Counter(_verdict(check_ids, by_check) for check_ids in controls.values())
+        lines.append(f"{name:<22}{verdicts['pass']:>8}{verdicts['FAIL']:>8}{verdicts['skipped']:>9}"
+                     f"{verdicts[NOT_EVALUATED]:>15}")
+    return "\n".join(lines)
+
+
+def _verdict(check_ids: tuple[str, ...], by_check: Mapping[str, list[Result]]) -> str:
+    statuses = {r.status for check_id in check_ids for r in by_check.get(check_id, ())}
+    if FAILED in statuses:
+        return "FAIL"
+    if PASSED in statuses:
+        return "pass"
+    return "skipped" if SKIPPED in statuses else NOT_EVALUATED
+
+
+def _evidence(check_id: str, by_check: Mapping[str, list[Result]]) -> str:
+    if check_id in by_check:
+        counts = Counter(r.status for r in by_check[check_id])
+        return (f"{_verdict((check_id,), by_check)} ({counts[PASSED]} passed, {counts[FAILED]} failed, "
+                f"{counts[SKIPPED]} skipped)")
+    where = where_checked(check_id)
+    return WHERE_CHECKED.get(where, "not evaluated: nothing in these stacks it applies to")
 
 
 def write(path: Path, text: str) -> Path:

@@ -19,12 +19,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from ..controls import FRAMEWORKS
 from ..terraform_check import TerraformUnavailable, terraform_binary
 from .baseline import BaselineError, apply_baseline, create_baseline, load_baseline
 from .diagram import architecture_dot, render
 from .findings import construct_paths
 from .html import html_report
-from .reports import junit_xml, markdown, sarif, write
+from .reports import framework_summary, junit_xml, markdown, sarif, write
 from .scan import FAILED, PASSED, SKIPPED, ScanError, run_checkov
 from .skips import InvalidSkipsError, apply_skips, load_consumer_skips, load_documents, load_library_skips
 from .terraform import TERRAFORM_CHECK_ID, terraform_results
@@ -112,6 +113,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     baseline.add_argument("--baseline", type=Path, metavar="FILE",
                           help="accept the failures FILE lists (reported as baselined) and fail only on new ones; "
                                "entries that match nothing are reported for removal")
+    parser.add_argument("--framework", choices=tuple(FRAMEWORKS), metavar="NAME",
+                        help=f"report controls of one framework only ({', '.join(FRAMEWORKS)}); the exit status "
+                             "still counts every check. Default: all of them")
     return parser.parse_args(argv)
 
 
@@ -156,10 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     picture = next((p.name for p in diagrams if p.suffix == ".png"), None)
     written = [
         write(reports_dir / "compliance.junit.xml", junit_xml(results)),
-        write(reports_dir / "compliance.sarif", sarif(results)),
+        write(reports_dir / "compliance.sarif", sarif(results, paths)),
         write(reports_dir / "compliance.md", markdown(results, skips=outcome.applied, problems=outcome.problems,
                                                      weakened=weakened, resource_counts=scan.resource_counts,
-                                                     diagram=picture) + baseline_report),
+                                                     diagram=picture, framework=args.framework) + baseline_report),
         write(reports_dir / "compliance.html", html_report(results, skips=outcome.applied, problems=outcome.problems,
                                                            weakened=weakened, resource_counts=scan.resource_counts,
                                                            documents=load_documents(files), pictures=diagrams)),
@@ -167,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
 
     print(summary_table(results))
+    print(framework_summary(results, args.framework))
     if baselined is not None:
         print("\n".join(baselined.summary_lines()))
     failures = [r for r in results if r.status == FAILED]
