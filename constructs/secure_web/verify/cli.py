@@ -1,7 +1,8 @@
-"""``secure-web verify --outputs FILE --region R [--json]``: verify a deployed stack.
+"""``secure-web verify --outputs FILE --region R [--format F] [--output FILE]``: verify a deployed stack.
 
 Also ``python -m secure_web.verify``. Exit status: 0 every check passed, 1 a check
-failed, 2 the outputs could not be read, the arguments are wrong or boto3 is missing.
+failed, 2 the outputs could not be read, the arguments are wrong, the report cannot be
+written or boto3 is missing. The report formats are in ``formats``.
 boto3 loads only to run the checks, so ``--help`` works without the ``verify`` extra;
 nothing here imports cdktf, so node never starts.
 """
@@ -9,12 +10,13 @@ nothing here imports cdktf, so node never starts.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .formats import FORMATS, ReportError, render, report_context
 from .outputs import OutputsError, load_outputs
 from .settings import VerifySettings
 
@@ -44,7 +46,15 @@ def parse_args(argv: Sequence[str] | None, *, prog: str = PROG) -> argparse.Name
     parser.add_argument("--insufficient-data-grace-minutes", type=int,
                         default=int(defaults.insufficient_data_grace.total_seconds() // 60),
                         help="how long a QPS alarm may stay INSUFFICIENT_DATA (default %(default)s)")
-    parser.add_argument("--json", action="store_true", help="print results as JSON")
+    report = parser.add_mutually_exclusive_group()
+    report.add_argument("--format", choices=FORMATS, default="text",
+                        help="report format; json, junit, sarif and asff carry each check's severity and controls "
+                             "(default %(default)s)")
+    report.add_argument("--json", action="store_const", dest="format", const="json", help="the same as --format json")
+    parser.add_argument("--output", metavar="FILE", help="write the report to FILE (default: standard output)")
+    parser.add_argument("--account-id",
+                        help="AWS account of the findings (SARIF ARNs, ASFF AwsAccountId); default: the account in "
+                             "the load balancer's ARN (output alb_arn), which it must match")
     return parser.parse_args(argv)
 
 
@@ -77,17 +87,20 @@ def main(argv: Sequence[str] | None = None, *, clients: Clients | None = None, p
     settings = VerifySettings(app_port=args.app_port,
                               insufficient_data_grace=timedelta(minutes=args.insufficient_data_grace_minutes))
     clients = clients or Clients(boto3.Session(profile_name=args.profile), region=args.region)
-    results = run_checks(Deployment(outputs, clients, settings=settings))
-    if args.json:
-        print(json.dumps([{
-            "id": result.check.check_id, "title": result.check.title, "passed": result.passed,
-            "findings": [{"resource": f.resource, "expected": f.expected, "found": f.found} for f in result.findings],
-        } for result in results], indent=2))
+    deployment = Deployment(outputs, clients, settings=settings)
+    try:
+        context = report_context(outputs, region=args.region, generated_at=deployment.now, account_id=args.account_id)
+    except ReportError as error:
+        print(f"secure_web.verify: {error}", file=sys.stderr)
+        return 2
+    results = run_checks(deployment)
+    report = render(args.format, results, context)
+    if args.output is None:
+        sys.stdout.write(report)
     else:
-        for result in results:
-            print(f"{'PASS' if result.passed else 'FAIL'} {result.check.check_id} {result.check.title}")
-            for finding in result.findings:
-                print(f"     {finding}")
-        failed = sum(not result.passed for result in results)
-        print(f"{len(results) - failed} passed, {failed} failed")
+        try:
+            Path(args.output).write_text(report, encoding="utf-8")
+        except OSError as error:
+            print(f"secure_web.verify: cannot write the report: {error}", file=sys.stderr)
+            return 2
     return 0 if all(result.passed for result in results) else 1
