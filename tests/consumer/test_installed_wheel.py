@@ -130,6 +130,9 @@ def test_example_passes_the_gate(installed):
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert sum(n for (_, status), n in counts.items() if status == "failed") == 0
     assert sum(n for (_, status), n in counts.items() if status == "skipped") > 0  # the library's skips applied
+    reports = installed.root / "reports" / "storefront"
+    assert {path.name for path in reports.iterdir()} >= {"compliance.junit.xml", "compliance.sarif", "compliance.md",
+                                                          "compliance.html"}
 
 
 def test_weakened_example_fails_naming_the_check(installed):
@@ -138,6 +141,20 @@ def test_weakened_example_fails_naming_the_check(installed):
     failed = sorted(line.split()[1] for line in completed.stdout.splitlines() if line.startswith("FAILED "))
     assert "CKV_SWEB_005" in failed and "CKV_AWS_24" in failed
     assert all("debug-ssh" in line for line in completed.stdout.splitlines() if line.startswith("FAILED "))
+
+
+def test_weakened_example_adopts_the_gate_with_a_baseline(installed):
+    baseline = installed.root / "weakened-baseline.yaml"
+    examples = installed.root / "examples"
+    created = installed.run("secure-web", "compliance", "storefront-weakened", "--create-baseline", str(baseline),
+                            "--reports-dir", str(installed.root / "reports" / "baseline-create"), cwd=examples)
+    assert created.returncode == 0 and baseline.is_file(), created.stdout[-3000:] + created.stderr[-2000:]
+    adopted = installed.run("secure-web", "compliance", "storefront-weakened", "--baseline", str(baseline),
+                            "--reports-dir", str(installed.root / "reports" / "baseline-use"), cwd=examples)
+    assert adopted.returncode == 0, adopted.stdout[-3000:]
+    baselined = sorted(line.split()[1] for line in adopted.stdout.splitlines() if line.startswith("BASELINED "))
+    assert baselined == ["CKV_AWS_24", "CKV_SWEB_004", "CKV_SWEB_005"]
+    assert not [line for line in adopted.stdout.splitlines() if line.startswith("FAILED ")]
 
 
 def test_renaming_every_construct_id_changes_no_result(installed):
