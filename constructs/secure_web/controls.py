@@ -400,3 +400,50 @@ def _check_order(check_id: str) -> tuple:
 
 if __name__ == "__main__":
     print(markdown_table(), end="")
+
+
+def sentence(text: str) -> str:
+    """``text`` ending in a full stop (SARIF texts are sentences)."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def tool_version() -> str:
+    """The installed secure-web's version, for SARIF's tool driver."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("secure-web")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def control_tags(check_id: str) -> list[str]:
+    """``<framework>/<control>`` for every control ``check_id`` evidences, in ``FRAMEWORKS`` order."""
+    return [f"{framework}/{control}" for framework, controls in frameworks_for(check_id).items() for control in controls]
+
+
+def sarif_rule(check_id: str, name: str, *, help_link: str, links_markdown: str) -> dict[str, object]:
+    """A check as a SARIF rule (reportingDescriptor), the same for the gate and the verifier.
+
+    Its severity gives ``security-severity`` and the default level; its controls give the
+    description, the help and the tags. ``help_link`` is the rule's ``helpUri``;
+    ``links_markdown`` ends the Markdown help.
+    """
+    mapping = frameworks_for(check_id)
+    rank = severity(check_id)
+    evidence = "; ".join(f"{framework} {', '.join(controls)}" for framework, controls in mapping.items())
+    summary = f"{sentence(name)} " + (f"Evidences {evidence}." if evidence else "Not mapped to any control yet.")
+    listing = "\n".join(f"- **{FRAMEWORKS[framework].title}**: {', '.join(controls)}"
+                        for framework, controls in mapping.items()) or "- not mapped to any control yet"
+    return {
+        "id": check_id,
+        "shortDescription": {"text": name},
+        "fullDescription": {"text": summary},
+        "helpUri": help_link,
+        "help": {"text": f"{summary} Severity: {rank}. See {help_link}",
+                 "markdown": f"{sentence(name)}\n\nSeverity: **{rank}**. Controls this check evidences:\n\n"
+                             f"{listing}\n\n{links_markdown}"},
+        "defaultConfiguration": {"level": LEVELS[rank]},
+        "properties": {"security-severity": SEVERITIES[rank], "tags": ["security", *control_tags(check_id)]},
+    }

@@ -8,12 +8,11 @@ import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import replace
-from importlib import metadata
 from pathlib import Path
 from urllib.parse import quote
 
-from ..controls import (FRAMEWORKS, HELP_BASE, LEVELS, SEVERITIES, checks_by_control, frameworks_for, help_uri,
-                        severity, where_checked)
+from ..controls import (FRAMEWORKS, HELP_BASE, LEVELS, checks_by_control, frameworks_for, help_uri, sarif_rule,
+                        sentence, severity, tool_version, where_checked)
 from .findings import finding_key
 from .requirements import REQUIREMENTS
 from .scan import FAILED, PASSED, SKIPPED, Result, stack_name
@@ -62,7 +61,7 @@ def sarif(results: list[Result], paths: Mapping[tuple[str, str], str]) -> str:
         entry = {
             "ruleId": result.check_id, "ruleIndex": rule_ids.index(result.check_id),
             "level": LEVELS[severity(result.check_id)],
-            "message": {"text": f"{_sentence(result.check_name)} Resource {result.address}"
+            "message": {"text": f"{sentence(result.check_name)} Resource {result.address}"
                                 + (f" (construct {path})" if path else "") + "."
                                 + (f" {result.reason}" if result.status == FAILED and result.reason else "")},
             "locations": [{
@@ -79,7 +78,7 @@ def sarif(results: list[Result], paths: Mapping[tuple[str, str], str]) -> str:
     document = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "checkov (secure_web compliance)", "version": _version(),
+            "tool": {"driver": {"name": "checkov (secure_web compliance)", "version": tool_version(),
                                 "informationUri": f"{HELP_BASE}README.md#compliance",
                                 "rules": [_rule(rule_id, names[rule_id]) for rule_id in rule_ids]}},
             "results": sarif_results,
@@ -118,30 +117,8 @@ def _block_lines(results: list[Result]) -> dict[tuple[str, str], int]:
 
 
 def _rule(check_id: str, name: str) -> dict:
-    mapping = frameworks_for(check_id)
-    evidence = "; ".join(f"{framework} {', '.join(controls)}" for framework, controls in mapping.items())
-    summary = f"{_sentence(name)} " + (f"Evidences {evidence}." if evidence else "Not mapped to any control yet.")
-    rank = severity(check_id)
-    listing = "\n".join(f"- **{FRAMEWORKS[framework].title}**: {', '.join(controls)}"
-                        for framework, controls in mapping.items()) or "- not mapped to any control yet"
-    return {
-        "id": check_id,
-        "shortDescription": {"text": name},
-        "fullDescription": {"text": summary},
-        "helpUri": help_uri(check_id),
-        "help": {"text": f"{summary} Severity: {rank}. See {help_uri(check_id)}",
-                 "markdown": f"{_sentence(name)}\n\nSeverity: **{rank}**. Controls this check evidences:\n\n"
-                             f"{listing}\n\n[The control mapping]({help_uri(check_id)})"},
-        "defaultConfiguration": {"level": LEVELS[rank]},
-        "properties": {"security-severity": SEVERITIES[rank],
-                       "tags": ["security", *(f"{framework}/{control}" for framework, controls in mapping.items()
-                                              for control in controls)]},
-    }
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?")) else f"{text}."
+    return sarif_rule(check_id, name, help_link=help_uri(check_id),
+                      links_markdown=f"[The control mapping]({help_uri(check_id)})")
 
 
 def _artifact_uri(file: str) -> str:
@@ -151,13 +128,6 @@ def _artifact_uri(file: str) -> str:
         return quote(path.relative_to(Path.cwd().resolve()).as_posix())
     except ValueError:
         return path.as_uri()
-
-
-def _version() -> str:
-    try:
-        return metadata.version("secure-web")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def _relative(file: str) -> str:

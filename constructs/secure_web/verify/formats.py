@@ -22,10 +22,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import metadata
 from typing import TYPE_CHECKING
 
-from ..controls import FRAMEWORKS, HELP_BASE, LEVELS, SEVERITIES, anchor, frameworks_for, help_uri, severity
+from ..controls import (HELP_BASE, LEVELS, anchor, control_tags, frameworks_for, help_uri, sarif_rule, sentence,
+                        severity, tool_version)
 
 if TYPE_CHECKING:
     from .checks import CheckResult, Finding
@@ -192,25 +192,8 @@ def doc_uri(check_id: str) -> str:
     return f"{HELP_BASE}{DOC}#{anchor(check_id)}"
 
 
-def _controls(check_id: str) -> list[str]:
-    """``<framework>/<control>`` for every control ``check_id`` evidences, in ``FRAMEWORKS`` order."""
-    return [f"{framework}/{control}" for framework, controls in frameworks_for(check_id).items() for control in controls]
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?")) else f"{text}."
-
-
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _version() -> str:
-    try:
-        return metadata.version("secure-web")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def _timestamp(moment: datetime) -> str:
@@ -269,7 +252,7 @@ def junit_xml(results: Sequence[CheckResult], context: ReportContext) -> str:
         case_properties = ET.SubElement(case, "properties")
         ET.SubElement(case_properties, "property", name="severity", value=severity(check_id))
         ET.SubElement(case_properties, "property", name="help", value=doc_uri(check_id))
-        for control in _controls(check_id):
+        for control in control_tags(check_id):
             ET.SubElement(case_properties, "property", name="control", value=control)
         if not result.passed:
             count = len(result.findings)
@@ -296,7 +279,7 @@ def sarif(results: Sequence[CheckResult], context: ReportContext) -> str:
         entry: dict[str, object] = {
             "ruleId": failure.check_id, "ruleIndex": rule_ids.index(failure.check_id),
             "level": LEVELS[severity(failure.check_id)],
-            "message": {"text": f"{_sentence(failure.result.check.title)}\n{failure.message}"},
+            "message": {"text": f"{sentence(failure.result.check.title)}\n{failure.message}"},
             "partialFingerprints": {FINGERPRINT: finding_key(failure)},
         }
         if failure.subject:
@@ -307,7 +290,7 @@ def sarif(results: Sequence[CheckResult], context: ReportContext) -> str:
     document = {
         "$schema": SARIF_SCHEMA, "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": TOOL, "version": _version(), "informationUri": f"{HELP_BASE}{DOC}",
+            "tool": {"driver": {"name": TOOL, "version": tool_version(), "informationUri": f"{HELP_BASE}{DOC}",
                                 "rules": [_rule(result) for result in results]}},
             "invocations": [{"executionSuccessful": True, "endTimeUtc": _timestamp(context.generated_at)}],
             "properties": {"account": context.account_id, "region": context.region,
@@ -319,25 +302,9 @@ def sarif(results: Sequence[CheckResult], context: ReportContext) -> str:
 
 
 def _rule(result: CheckResult) -> dict[str, object]:
-    check_id, title = result.check.check_id, result.check.title
-    mapping = frameworks_for(check_id)
-    rank = severity(check_id)
-    evidence = "; ".join(f"{framework} {', '.join(controls)}" for framework, controls in mapping.items())
-    summary = f"{_sentence(title)} " + (f"Evidences {evidence}." if evidence else "Not mapped to any control yet.")
-    listing = "\n".join(f"- **{FRAMEWORKS[framework].title}**: {', '.join(controls)}"
-                        for framework, controls in mapping.items()) or "- not mapped to any control yet"
-    return {
-        "id": check_id,
-        "shortDescription": {"text": title},
-        "fullDescription": {"text": summary},
-        "helpUri": doc_uri(check_id),
-        "help": {"text": f"{summary} Severity: {rank}. See {doc_uri(check_id)}",
-                 "markdown": f"{_sentence(title)}\n\nSeverity: **{rank}**. Controls this check evidences:\n\n"
-                             f"{listing}\n\n[The check]({doc_uri(check_id)}), "
-                             f"[the control mapping]({help_uri(check_id)})"},
-        "defaultConfiguration": {"level": LEVELS[rank]},
-        "properties": {"security-severity": SEVERITIES[rank], "tags": ["security", *_controls(check_id)]},
-    }
+    check_id = result.check.check_id
+    return sarif_rule(check_id, result.check.title, help_link=doc_uri(check_id),
+                      links_markdown=f"[The check]({doc_uri(check_id)}), [the control mapping]({help_uri(check_id)})")
 
 
 # --- ASFF (AWS Security Hub) ---------------------------------------------------------------------------
@@ -365,11 +332,11 @@ def _asff_finding(result: CheckResult, context: ReportContext, *, failure: Failu
     """A FAILED finding of ``failure``, or with None the PASSED finding of ``result``."""
     check_id = result.check.check_id
     status = "FAILED" if failure else "PASSED"
-    description = failure.message if failure else f"{_sentence(result.check.title)} Passed: no finding."
+    description = failure.message if failure else f"{sentence(result.check.title)} Passed: no finding."
     rank = severity(check_id)
     mapping = frameworks_for(check_id)
     stamp = _timestamp(context.generated_at)
-    requirements = [_requirement(control) for control in _controls(check_id)][:ASFF_LIMITS["RelatedRequirements"]]
+    requirements = [_requirement(control) for control in control_tags(check_id)][:ASFF_LIMITS["RelatedRequirements"]]
     finding_id = f"{ASFF_ID_PREFIX}/{context.deployment}/{check_id}" + (f"/{failure.key}" if failure else "")
     return {
         "SchemaVersion": ASFF_SCHEMA_VERSION,
