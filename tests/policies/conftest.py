@@ -16,7 +16,7 @@ if str(REPO_ROOT) not in sys.path:
 from secure_web.compliance.run import stack_files, synthesize  # noqa: E402
 from secure_web.compliance.scan import Scan, run_checkov  # noqa: E402
 from secure_web.compliance.skips import apply_skips, load_documents, load_library_skips  # noqa: E402
-from weakenings import WEAKENINGS, add_ingress_rule, load_balanced_host_groups, reference  # noqa: E402
+from weakenings import COMBINED, UNWEAKENED, WEAKENINGS, add_ingress_rule, load_balanced_host_groups, reference  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -60,9 +60,6 @@ def weaken(document: dict) -> dict:
     return weakened
 
 
-COMBINED = "weakened"
-"""Stack directory of the combined weakening (``weaken``); the others are named after their policy."""
-UNWEAKENED = "reference"
 
 
 @pytest.fixture(scope="session")

@@ -16,13 +16,14 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
 from weakenings import add_ingress_rule, made_by, reference, the
 
 from secure_web.compliance.baseline import (Baseline, BaselineEntry, apply_baseline, create_baseline,
                                             load_baseline, record, render)
 from secure_web.compliance.run import main
 from secure_web.compliance.scan import FAILED, PASSED, Result
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 SSH_RULE = "secure-web/ops/world-ssh"
 OPEN_SSH = {f"CKV_AWS_24:{SSH_RULE}", f"CKV_SWEB_004:{SSH_RULE}", f"CKV_SWEB_005:{SSH_RULE}"}

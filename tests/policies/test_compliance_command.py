@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 import json
 
-from conftest import REPO_ROOT
 
 from secure_web.compliance.run import main
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_command_writes_reports_and_passes(reference_out, tmp_path, capsys):

@@ -17,7 +17,6 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
 from weakenings import add_ingress_rule, made_by, policy_ids, reference
 
 from secure_web import controls
@@ -26,6 +25,8 @@ from secure_web.compliance.run import main
 from secure_web.compliance.terraform import TERRAFORM_CHECK_ID
 from secure_web.controls import CONTROLS, FRAMEWORKS, Controls, frameworks_for, mapping_problems
 from secure_web.verify.checks import CHECKS
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 HOST_TESTS = REPO_ROOT / "tests" / "hosts"
 DOCS = REPO_ROOT / "docs" / "controls.md"

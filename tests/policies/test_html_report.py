@@ -25,13 +25,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
 
 from secure_web.compliance.diagram import FAIL_COLOR, PASS_COLOR
 from secure_web.compliance.html import STYLE, html_report
 from secure_web.compliance.run import main
 from secure_web.compliance.scan import FAILED, PASSED, SKIPPED, Result
 from secure_web.compliance.skips import provenance_index
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(

@@ -18,13 +18,14 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
 from weakenings import add_ingress_rule, made_by, reference, the
 
 from secure_web.compliance.reports import FINGERPRINT, sarif
 from secure_web.compliance.run import main
 from secure_web.compliance.scan import FAILED, PASSED, SKIPPED, Result
 from secure_web.controls import FRAMEWORKS, LEVELS, SEVERITIES, help_uri, severity
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 RULE_KINDS = "Gh;Sarif"
 """The validator's rule sets: the SARIF specification's and GitHub code scanning's ingestion rules."""

@@ -11,9 +11,8 @@ import json
 
 import pytest
 
-from conftest import COMBINED, UNWEAKENED
 from secure_web.compliance.scan import FAILED, PASSED
-from weakenings import WEAKENINGS, dangling_references, made_by, policy_ids
+from weakenings import COMBINED, UNWEAKENED, WEAKENINGS, dangling_references, made_by, policy_ids
 
 POLICY_IDS = sorted(policy_ids())
 

@@ -25,6 +25,11 @@ Weakening = Callable[[dict], dict]
 WEAKENINGS: dict[str, Weakening] = {}
 """Policy id -> function(reference document) -> weakened copy that fails only that policy."""
 
+COMBINED = "weakened"
+"""Stack directory of the combined weakening (``weaken``); the others are named after their policy."""
+UNWEAKENED = "reference"
+"""Stack directory of the reference stack as synthesized."""
+
 
 def policy_ids(directory: Path = POLICIES_DIR) -> set[str]:
     """The ids the policy files declare (``id="CKV_SWEB_NNN"``), read from their source."""
