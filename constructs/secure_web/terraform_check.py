@@ -33,7 +33,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Mapping
 
 RENAMED_TYPE = "terraform_data"
 SEPARATOR = "__"
@@ -525,12 +525,6 @@ def check_document(document: Mapping[str, object], *, file: str, terraform: str 
                                       summary=_original_names(raw.get("summary", "")),
                                       detail=_original_names(raw.get("detail", ""))))
     return Checked(file=file, addresses=tuple(b.address for b in blocks), diagnostics=tuple(diagnostics))
-
-
-def check_files(files: Sequence[Path], *, terraform: str | None = None) -> list[Checked]:
-    """``check_document`` for each synthesized file."""
-    terraform = terraform or terraform_binary()
-    return [check_document(json.loads(Path(f).read_text()), file=str(f), terraform=terraform) for f in files]
 
 
 _STAND_IN_REFERENCE = re.compile(rf"{RENAMED_TYPE}\.([A-Za-z0-9_-]+{SEPARATOR}[A-Za-z0-9_-]+)((\[[^\]]*\])?)\.output")

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..controls import FRAMEWORKS
@@ -76,11 +77,12 @@ def stack_files(outdir: Path) -> list[Path]:
     return sorted(outdir.glob("stacks/*/cdk.tf.json"))
 
 
-def weakened_defaults(files: list[Path]) -> dict[str, list[dict]]:
+def weakened_defaults(documents: Mapping[str, Mapping]) -> dict[str, list[dict]]:
+    """Stack name -> the weakened defaults its JSON records under ``"//".secure_web``."""
     found = {}
-    for file in files:
-        comment = json.loads(file.read_text()).get("//") or {}
-        found[file.parent.name] = list((comment.get("secure_web") or {}).get("weakened_defaults") or [])
+    for file, document in documents.items():
+        comment = document.get("//") or {}
+        found[Path(file).parent.name] = list((comment.get("secure_web") or {}).get("weakened_defaults") or [])
     return found
 
 
@@ -141,9 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"compliance: {error}", file=sys.stderr)
         return 2
 
-    outcome = apply_skips(list(scan.results), skips, load_documents(files))
-    results = outcome.results + terraform_results(files, terraform=terraform)
-    paths = construct_paths(load_documents(files))
+    documents = load_documents(files)  # read once; every report below works from these
+    outcome = apply_skips(list(scan.results), skips, documents)
+    results = outcome.results + terraform_results(documents, terraform=terraform)
+    paths = construct_paths(documents)
     if args.create_baseline is not None:
         baseline = create_baseline(args.create_baseline, results, paths)
         print(f"baseline: recorded {len(baseline.entries)} failures in {args.create_baseline} "
@@ -151,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     baselined = apply_baseline(results, baseline, paths) if baseline is not None else None
     results = baselined.results if baselined is not None else results
     baseline_report = baselined.markdown() if baselined is not None else ""
-    weakened = weakened_defaults(files)
+    weakened = weakened_defaults(documents)
     diagrams = []
     for file in files:
         stack_results = [r for r in results if r.file == str(file.resolve())]
@@ -166,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                                                      diagram=picture, framework=args.framework) + baseline_report),
         write(reports_dir / "compliance.html", html_report(results, skips=outcome.applied, problems=outcome.problems,
                                                            weakened=weakened, resource_counts=scan.resource_counts,
-                                                           documents=load_documents(files), pictures=diagrams)),
+                                                           documents=documents, pictures=diagrams)),
         *diagrams,
     ]
 

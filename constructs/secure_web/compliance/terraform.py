@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
-from secure_web.terraform_check import Checked, check_files
+from secure_web.terraform_check import Checked, check_document, terraform_binary
 
 from .scan import FAILED, PASSED, Result
 
@@ -14,9 +15,11 @@ TERRAFORM_CHECK_NAME = ("Ensure Terraform accepts the block offline: template sy
                         "count/for_each keys, depends_on")
 
 
-def terraform_results(files: list[Path], *, terraform: str | None = None) -> list[Result]:
-    """One result per block of each file: failed with Terraform's messages, or passed."""
-    return [result for checked in check_files(files, terraform=terraform) for result in _results(checked)]
+def terraform_results(documents: Mapping[str, Mapping], *, terraform: str | None = None) -> list[Result]:
+    """One result per block of each synthesized document (file -> JSON): failed with Terraform's messages, or passed."""
+    terraform = terraform or terraform_binary()
+    return [result for file, document in documents.items()
+            for result in _results(check_document(document, file=file, terraform=terraform))]
 
 
 def _results(checked: Checked) -> list[Result]:
