@@ -12,8 +12,9 @@ the AWS provider bindings lazy (see ``secure_web.aws``), whoever imports them.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
 
 # Provider loading: from here on, importing cdktf_cdktf_provider_aws (ours or the user's
 # `from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket`) loads one submodule at a time.
@@ -52,15 +53,4 @@ if TYPE_CHECKING:
     from .secure_web_tier import ALLOWED_SSL_POLICIES, AlbIngressRule, SecureWebTier, SecureWebTierProps
     from .validation import InvalidPropsError, SecureDefaultWeakened
 
-
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'secure_web' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

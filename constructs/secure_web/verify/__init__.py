@@ -13,8 +13,9 @@ use, so ``--help`` and reading an outputs file work without boto3.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 _EXPORTS = {
     "CHECKS": "checks",
@@ -39,15 +40,4 @@ if TYPE_CHECKING:
     from .outputs import OUTPUT_NAMES, DeploymentOutputs, OutputsError, load_outputs
     from .settings import VerifySettings
 
-
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'secure_web.verify' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
