@@ -29,6 +29,14 @@ AWS_SDK = ("boto3", "botocore")
 INSTALL_HINT = 'install secure-web[verify] (pip install "secure-web[verify]")'
 
 
+def missing_aws_sdk(error: ModuleNotFoundError, command: str) -> int:
+    """Exit status 2 with the install hint when the ``verify`` extra is missing; any other missing module is raised."""
+    if (error.name or "").split(".")[0] not in AWS_SDK:
+        raise error
+    print(f"{command}: {error.name} is not installed; {INSTALL_HINT}", file=sys.stderr)
+    return 2
+
+
 def parse_args(argv: Sequence[str] | None, *, prog: str = PROG) -> argparse.Namespace:
     defaults = VerifySettings()
     parser = argparse.ArgumentParser(
@@ -75,10 +83,7 @@ def main(argv: Sequence[str] | None = None, *, clients: Clients | None = None, p
         from .checks import Deployment, run_checks
         from .clients import Clients
     except ModuleNotFoundError as error:
-        if (error.name or "").split(".")[0] not in AWS_SDK:
-            raise
-        print(f"secure_web.verify: {error.name} is not installed; {INSTALL_HINT}", file=sys.stderr)
-        return 2
+        return missing_aws_sdk(error, "secure_web.verify")
     try:
         outputs = load_outputs(args.outputs, stack=args.stack)
     except OutputsError as error:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .cli import AWS_SDK, INSTALL_HINT
+from .cli import missing_aws_sdk
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -86,10 +86,7 @@ def main(argv: Sequence[str] | None = None, *, rds: BaseClient | None = None) ->
         import boto3
         from botocore.exceptions import ClientError
     except ModuleNotFoundError as error:
-        if (error.name or "").split(".")[0] not in AWS_SDK:
-            raise
-        print(f"secure_web.verify.failover: {error.name} is not installed; {INSTALL_HINT}", file=sys.stderr)
-        return 2
+        return missing_aws_sdk(error, "secure_web.verify.failover")
     rds = rds or boto3.Session(profile_name=args.profile).client("rds", region_name=args.region)
     try:
         result = run_drill(rds, args.cluster, timeout_seconds=args.timeout, poll_seconds=args.poll)
