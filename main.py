@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import ipaddress
 import os
 import re
 import shutil
@@ -34,6 +33,7 @@ from secure_web import (  # noqa: E402
 from secure_web.aws import IMPORT_MODE_VARIABLE, blocks, resource_module  # noqa: E402
 from secure_web.outputs import verifier_outputs  # noqa: E402
 from secure_web.terraform_check import TERRAFORM_VARIABLE  # noqa: E402
+from secure_web.validation import is_ip_address  # noqa: E402
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,7 +103,7 @@ def state_bucket_problem(value: str) -> str | None:
         return ("must be the bucket name alone, like team-state, not a URL or ARN (the object key is the state_key "
                 "setting)")
     if (not re.fullmatch(BUCKET_NAME_PATTERN, value) or ".." in value or value.startswith(BUCKET_RESERVED_PREFIXES)
-            or value.endswith(BUCKET_RESERVED_SUFFIXES) or _is_ip_address(value)):
+            or value.endswith(BUCKET_RESERVED_SUFFIXES) or is_ip_address(value)):
         return ("must be an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-', starting and ending with a "
                 "letter or digit, not an IP address")
     return None
@@ -115,14 +115,6 @@ def state_key_problem(value: str) -> str | None:
             and "//" not in value:
         return None
     return "must be an S3 object key of 1-1024 bytes, not starting or ending with '/' and without '//'"
-
-
-def _is_ip_address(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
 
 
 # Settings passed on to construct props are checked there; these reach AWS, Terraform or cdktf directly.

@@ -205,7 +205,7 @@ class Checks:
         if not isinstance(value, str):
             self.fail(field, rule, value)
             return None
-        if "/" not in value and _is_ip_address(value):
+        if "/" not in value and is_ip_address(value):
             address = ipaddress.ip_address(value)
             self.fail(field, "must be a CIDR block with a prefix length, like 10.0.0.0/16 "
                              f"({address}/{address.max_prefixlen} for this one address)", value)
@@ -249,7 +249,8 @@ CONSTRUCT_PATH_RULE = ("becomes Name tags and AWS descriptions, so its ids may h
                        "and _ . : / = + - @ (AWS tag values)")
 
 
-def _is_ip_address(text: str) -> bool:
+def is_ip_address(text: str) -> bool:
+    """True for a bare IPv4 or IPv6 address (no prefix length)."""
     try:
         ipaddress.ip_address(text)
     except ValueError:
