@@ -8,7 +8,6 @@ variant of it, with a prepared cdktf.out, so nothing is synthesized.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import io
 import json
@@ -16,7 +15,8 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from weakenings import add_ingress_rule, made_by, reference, the
+from weakenings import (WORLD_SSH_RULE, allow_public_bucket_policy, edited_reference_out, open_ssh_to_the_world,
+                        the)
 
 from secure_web.compliance.baseline import (Baseline, BaselineEntry, apply_baseline, create_baseline,
                                             load_baseline, record, render)
@@ -25,39 +25,14 @@ from secure_web.compliance.scan import FAILED, PASSED, Result
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-SSH_RULE = "secure-web/ops/world-ssh"
+SSH_RULE = WORLD_SSH_RULE
 OPEN_SSH = {f"CKV_AWS_24:{SSH_RULE}", f"CKV_SWEB_004:{SSH_RULE}", f"CKV_SWEB_005:{SSH_RULE}"}
 PUBLIC_POLICY = {"CKV2_AWS_6:secure-web/web/access-logs/bucket",
                  "CKV_AWS_54:secure-web/web/access-logs/public-access-block"}
 
 
-def open_ssh_to_the_world(document: dict, path: str = SSH_RULE) -> None:
-    """The consumer's own rule, recorded at ``path`` like any construct's, admits SSH from 0.0.0.0/0."""
-    (_, group, _), *_ = made_by(document, "MonitoredHost", "security-group")
-    add_ingress_rule(document, path.split("/", 1)[1].replace("/", "_") + "_0A1B2C3D", {
-        "//": {"metadata": {"path": path}},
-        "security_group_id": reference("aws_security_group", group, "id"), "ip_protocol": "tcp",
-        "from_port": 22, "to_port": 22, "cidr_ipv4": "0.0.0.0/0", "description": "SSH from anywhere",
-    })
-
-
-def allow_public_bucket_policy(document: dict) -> None:
-    the(document, "SecureWebTier", "access-logs/public-access-block")[2]["block_public_policy"] = False
-
-
 def stop_rotating_the_database_key(document: dict) -> None:
     the(document, "ReplicatedMySQL", "key")[2]["enable_key_rotation"] = False
-
-
-def stack(reference_stack: Path, directory: Path, *edits) -> Path:
-    """A cdktf.out under ``directory`` holding the reference stack with ``edits`` applied."""
-    document = copy.deepcopy(json.loads(reference_stack.read_text()))
-    for edit in edits:
-        edit(document)
-    target = directory / "cdktf.out" / "stacks" / "secure-web" / "cdk.tf.json"
-    target.parent.mkdir(parents=True)
-    target.write_text(json.dumps(document, indent=2))
-    return target.parents[2]
 
 
 def gate(outdir: Path, reports: Path, *options: str) -> tuple[int, str]:
@@ -84,7 +59,7 @@ def stale(out: str) -> set[str]:
 def adopted(reference_stack, tmp_path_factory) -> tuple[Path, int, str]:
     """The baseline file created on the stack with the two findings, the command's status and output."""
     directory = tmp_path_factory.mktemp("adopted")
-    outdir = stack(reference_stack, directory, open_ssh_to_the_world, allow_public_bucket_policy)
+    outdir = edited_reference_out(reference_stack, directory, open_ssh_to_the_world, allow_public_bucket_policy)
     baseline = directory / "compliance-baseline.yaml"
     status, out = gate(outdir, directory / "reports", "--create-baseline", str(baseline))
     return baseline, status, out
@@ -103,7 +78,7 @@ def test_create_baseline_records_every_failure_and_passes(adopted):
 
 def test_the_baseline_passes_its_stack_reporting_each_finding_as_baselined(adopted, reference_stack, tmp_path):
     baseline, _, _ = adopted
-    outdir = stack(reference_stack, tmp_path, open_ssh_to_the_world, allow_public_bucket_policy)
+    outdir = edited_reference_out(reference_stack, tmp_path, open_ssh_to_the_world, allow_public_bucket_policy)
     status, out = gate(outdir, tmp_path / "reports", "--baseline", str(baseline))
     assert status == 0 and failed(out) == set(), out
     assert baselined(out) == OPEN_SSH | PUBLIC_POLICY and stale(out) == set()
@@ -119,7 +94,7 @@ def test_the_baseline_passes_its_stack_reporting_each_finding_as_baselined(adopt
 
 def test_a_new_failure_fails_the_gate_naming_only_it(adopted, reference_stack, tmp_path):
     baseline, _, _ = adopted
-    outdir = stack(reference_stack, tmp_path, open_ssh_to_the_world, allow_public_bucket_policy,
+    outdir = edited_reference_out(reference_stack, tmp_path, open_ssh_to_the_world, allow_public_bucket_policy,
                    stop_rotating_the_database_key)
     status, out = gate(outdir, tmp_path / "reports", "--baseline", str(baseline))
     _, key, _ = the(json.loads(reference_stack.read_text()), "ReplicatedMySQL", "key")
@@ -129,7 +104,7 @@ def test_a_new_failure_fails_the_gate_naming_only_it(adopted, reference_stack, t
 
 def test_a_fixed_finding_leaves_a_stale_entry_reported_for_removal(adopted, reference_stack, tmp_path):
     baseline, _, _ = adopted
-    outdir = stack(reference_stack, tmp_path, open_ssh_to_the_world)
+    outdir = edited_reference_out(reference_stack, tmp_path, open_ssh_to_the_world)
     status, out = gate(outdir, tmp_path / "reports", "--baseline", str(baseline))
     assert status == 0 and failed(out) == set(), out
     assert baselined(out) == OPEN_SSH and stale(out) == PUBLIC_POLICY
@@ -142,7 +117,7 @@ def test_a_fixed_finding_leaves_a_stale_entry_reported_for_removal(adopted, refe
 def test_a_moved_construct_is_a_new_finding_and_its_old_entry_is_stale(adopted, reference_stack, tmp_path):
     baseline, _, _ = adopted
     moved = "secure-web/admin/world-ssh"
-    outdir = stack(reference_stack, tmp_path, lambda document: open_ssh_to_the_world(document, moved),
+    outdir = edited_reference_out(reference_stack, tmp_path, lambda document: open_ssh_to_the_world(document, moved),
                    allow_public_bucket_policy)
     status, out = gate(outdir, tmp_path / "reports", "--baseline", str(baseline))
     address = "aws_vpc_security_group_ingress_rule.admin_world-ssh_0A1B2C3D"
@@ -152,7 +127,7 @@ def test_a_moved_construct_is_a_new_finding_and_its_old_entry_is_stale(adopted, 
 
 def test_terraform_failures_are_never_baselined(reference_stack, tmp_path):
     # GIVEN a stack Terraform rejects (agent placeholders unescaped) and nothing else failing
-    outdir = stack(reference_stack, tmp_path)
+    outdir = edited_reference_out(reference_stack, tmp_path)
     file = outdir / "stacks" / "secure-web" / "cdk.tf.json"
     file.write_text(file.read_text().replace("$${aws:", "${aws:"))
     baseline = tmp_path / "baseline.json"

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import ast
 import io
-import json
 import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
-from weakenings import add_ingress_rule, made_by, policy_ids, reference
+from weakenings import edited_reference_out, open_ssh_to_the_world, policy_ids
 
 from secure_web import controls
 from secure_web.compliance.requirements import REQUIREMENTS
@@ -139,20 +138,6 @@ def gate(*arguments: str) -> tuple[int, str, str]:
     return status, out.getvalue(), err.getvalue()
 
 
-def open_ssh(stack: Path, directory: Path) -> Path:
-    """A cdktf.out under ``directory``: the reference stack plus a consumer's rule admitting SSH from anywhere."""
-    document = json.loads(stack.read_text())
-    (_, group, _), *_ = made_by(document, "MonitoredHost", "security-group")
-    add_ingress_rule(document, "ops_world-ssh_0A1B2C3D", {
-        "//": {"metadata": {"path": "secure-web/ops/world-ssh"}},
-        "security_group_id": reference("aws_security_group", group, "id"), "ip_protocol": "tcp",
-        "from_port": 22, "to_port": 22, "cidr_ipv4": "0.0.0.0/0", "description": "SSH from anywhere"})
-    target = directory / "cdktf.out" / "stacks" / "secure-web" / "cdk.tf.json"
-    target.parent.mkdir(parents=True)
-    target.write_text(json.dumps(document, indent=2))
-    return target.parents[2]
-
-
 @pytest.fixture(scope="module")
 def reference_report(reference_out, tmp_path_factory) -> tuple[int, str, str]:
     reports = tmp_path_factory.mktemp("controls-reference")
@@ -172,7 +157,7 @@ def test_the_report_shows_every_framework_control_by_control(reference_report):
 
 
 def test_framework_limits_the_report_and_summary_to_one_and_shows_a_failing_control(reference_stack, tmp_path):
-    status, out, _ = gate("--synth-dir", str(open_ssh(reference_stack, tmp_path)), "--reports-dir",
+    status, out, _ = gate("--synth-dir", str(edited_reference_out(reference_stack, tmp_path, open_ssh_to_the_world)), "--reports-dir",
                           str(tmp_path / "reports"), "--framework", "CIS")
     report = (tmp_path / "reports" / "compliance.md").read_text()
     assert status == 1, out

@@ -18,7 +18,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from weakenings import add_ingress_rule, made_by, reference, the
+from weakenings import allow_public_bucket_policy, edited_reference_out, open_ssh_to_the_world
 
 from secure_web.compliance.reports import FINGERPRINT, sarif
 from secure_web.compliance.run import main
@@ -51,29 +51,6 @@ def validate(log: Path) -> list[str]:
             for r in run.get("results", []) if r.get("level", "warning") in ("error", "warning")]
 
 
-def stack(reference_stack: Path, directory: Path, *edits) -> Path:
-    """A cdktf.out under ``directory``: the reference stack with ``edits`` applied."""
-    document = json.loads(reference_stack.read_text())
-    for edit in edits:
-        edit(document)
-    target = directory / "cdktf.out" / "stacks" / "secure-web" / "cdk.tf.json"
-    target.parent.mkdir(parents=True)
-    target.write_text(json.dumps(document, indent=2))
-    return target.parents[2]
-
-
-def open_ssh_to_the_world(document: dict) -> None:
-    (_, group, _), *_ = made_by(document, "MonitoredHost", "security-group")
-    add_ingress_rule(document, "ops_world-ssh_0A1B2C3D", {
-        "//": {"metadata": {"path": "secure-web/ops/world-ssh"}},
-        "security_group_id": reference("aws_security_group", group, "id"), "ip_protocol": "tcp",
-        "from_port": 22, "to_port": 22, "cidr_ipv4": "0.0.0.0/0", "description": "SSH from anywhere"})
-
-
-def allow_public_bucket_policy(document: dict) -> None:
-    the(document, "SecureWebTier", "access-logs/public-access-block")[2]["block_public_policy"] = False
-
-
 def add_unrelated_queue(document: dict) -> None:
     """A queue of the consumer's, placed before every other resource so every block below it moves down."""
     document["resource"] = {"aws_sqs_queue": {"orders_queue_5E6F7A8B": {
@@ -97,7 +74,7 @@ def reference_log(reference_out, tmp_path_factory) -> tuple[int, dict, Path]:
 @pytest.fixture(scope="module")
 def failing_log(reference_stack, tmp_path_factory) -> tuple[int, dict, Path]:
     directory = tmp_path_factory.mktemp("sarif-failing")
-    status, log = gate(stack(reference_stack, directory, open_ssh_to_the_world, allow_public_bucket_policy),
+    status, log = gate(edited_reference_out(reference_stack, directory, open_ssh_to_the_world, allow_public_bucket_policy),
                        directory / "reports")
     return status, log, directory / "reports" / "compliance.sarif"
 
@@ -189,7 +166,7 @@ def test_fingerprints_are_identical_across_two_runs(reference_log, tmp_path):
 
 def test_an_unrelated_resource_changes_no_fingerprint(reference_stack, failing_log, tmp_path):
     _, before, _ = failing_log
-    _, after = gate(stack(reference_stack, tmp_path, add_unrelated_queue, open_ssh_to_the_world,
+    _, after = gate(edited_reference_out(reference_stack, tmp_path, add_unrelated_queue, open_ssh_to_the_world,
                           allow_public_bucket_policy), tmp_path / "reports")
     old, new = fingerprints(before), fingerprints(after)
     assert set(old) < set(new) and all(fingerprint.endswith(":secure-web/orders/queue")

@@ -9,6 +9,7 @@ never through the hashed names cdktf gives them, so a renamed construct id chang
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 from typing import Callable
@@ -267,3 +268,35 @@ def host_alarms_notify_nobody(document: dict) -> None:
         for _, _, alarm in made_by(document, "MonitoredHost", path):
             alarm.pop("alarm_actions")
             alarm.pop("ok_actions", None)
+
+
+# Edits the gate tests (baseline, SARIF, controls) make to the reference stack, and a cdktf.out to scan.
+
+WORLD_SSH_RULE = "secure-web/ops/world-ssh"
+"""Where the consumer's own SSH rule of ``open_ssh_to_the_world`` is recorded, as a construct path."""
+
+
+def open_ssh_to_the_world(document: dict, path: str = WORLD_SSH_RULE) -> None:
+    """The consumer's own rule, recorded at ``path`` like any construct's, admits SSH from 0.0.0.0/0."""
+    (_, group, _), *_ = made_by(document, "MonitoredHost", "security-group")
+    add_ingress_rule(document, path.split("/", 1)[1].replace("/", "_") + "_0A1B2C3D", {
+        "//": {"metadata": {"path": path}},
+        "security_group_id": reference("aws_security_group", group, "id"), "ip_protocol": "tcp",
+        "from_port": 22, "to_port": 22, "cidr_ipv4": "0.0.0.0/0", "description": "SSH from anywhere",
+    })
+
+
+def allow_public_bucket_policy(document: dict) -> None:
+    """The access-log bucket's public access block lets a public bucket policy through."""
+    the(document, "SecureWebTier", "access-logs/public-access-block")[2]["block_public_policy"] = False
+
+
+def edited_reference_out(reference_stack: Path, directory: Path, *edits: Callable[[dict], None]) -> Path:
+    """A cdktf.out under ``directory`` holding the reference stack with ``edits`` applied, for ``--synth-dir``."""
+    document = json.loads(reference_stack.read_text())
+    for edit in edits:
+        edit(document)
+    target = directory / "cdktf.out" / "stacks" / "secure-web" / "cdk.tf.json"
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps(document, indent=2))
+    return target.parents[2]
