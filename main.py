@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """The reference stack: the classic secured, monitored web design with its three flaws fixed.
 
-Internet → ALB (HTTPS, WAF) → web tier (HTTPS) → app tier (TLS) → MySQL Multi-AZ DB cluster.
+Internet → ALB (HTTPS, WAF) → web tier (HTTPS) → internal ALB (HTTPS, verified name) → app tier (TLS)
+→ MySQL Multi-AZ DB cluster (TLS, verified against the RDS CA).
 Settings come from the environment (SECURE_WEB_<NAME>), then cdktf context
 (``cdktf.json`` → ``context``), then offline-safe defaults; nothing needs AWS
 credentials to synthesize.
@@ -172,7 +173,7 @@ def read_settings(app: cdktf.App) -> ReferenceSettings:
 
 
 class ReferenceStack(cdktf.TerraformStack):
-    """Network, alarm topic, SecureWebTier and ReplicatedMySQL, wired app → database on 3306 only."""
+    """Network, alarm topic, SecureWebTier and ReplicatedMySQL; the app tier connects to the database over TLS."""
 
     def __init__(self, scope: Construct, settings: ReferenceSettings) -> None:
         super().__init__(scope, settings.stack_name)
@@ -196,7 +197,7 @@ class ReferenceStack(cdktf.TerraformStack):
         database = ReplicatedMySQL(self, "database", ReplicatedMySQLProps(
             network=network.ref, engine=settings.db_engine, instance_class=settings.db_instance_class or None,
         ))
-        database.connections.allow_default_port_from(tier.app_connections, "MySQL from the app tier only")
+        tier.connect_database(database)
 
         verifier_outputs(self, tier=tier, database=database, alarm_topic_arn=alarms.topic_arn)
 

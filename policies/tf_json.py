@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import json
 import os
 import re
@@ -83,13 +84,20 @@ def port_range(conf: dict[str, Any]) -> tuple[int, int] | None:
         return None
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def decoded_user_data(value: Any) -> str:
-    """User data as text: base64-decoded when it is base64, else as written."""
+    """User data as text: base64-decoded (and inflated when gzip-compressed, as cloud-init does) when it is
+    base64, else as written."""
     if not isinstance(value, str):
         return ""
     try:
-        return base64.b64decode(value, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        data = base64.b64decode(value, validate=True)
+        if data[:2] == GZIP_MAGIC:
+            data = gzip.decompress(data)
+        return data.decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError, OSError, EOFError):
         return value
 
 

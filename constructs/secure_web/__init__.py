@@ -25,6 +25,8 @@ _EXPORTS = {
     "AlarmTopic": "alarms",
     "CertificateProps": "certificate",
     "DnsValidatedCertificate": "certificate",
+    "Application": "host_bootstrap",
+    "Upstream": "host_bootstrap",
     "MonitoredHost": "monitored_host",
     "MonitoredHostProps": "monitored_host",
     "host_user_data": "monitored_host",
@@ -47,6 +49,7 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:
     from .alarms import AlarmTopic
     from .certificate import CertificateProps, DnsValidatedCertificate
+    from .host_bootstrap import Application, Upstream
     from .monitored_host import MonitoredHost, MonitoredHostProps, host_user_data
     from .network import Network, NetworkProps, NetworkRef, plan_subnets
     from .replicated_mysql import ReplicatedMySQL, ReplicatedMySQLProps

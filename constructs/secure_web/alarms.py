@@ -101,6 +101,59 @@ def fleet_qps_alarms(
     return high, low
 
 
+@dataclass(frozen=True, kw_only=True)
+class LoadBalancerAlarm:
+    """One alarm on a load balancer or its target group (AWS/ApplicationELB)."""
+
+    construct_id: str
+    title: str
+    metric_name: str
+    statistic: str
+    threshold: float
+    comparison_operator: str
+    treat_missing_data: str
+    description: str
+    per_target_group: bool = False
+    extended_statistic: bool = False
+
+
+LOAD_BALANCER_ALARMS = (
+    LoadBalancerAlarm(construct_id="target-5xx-alarm", title="target 5xx", metric_name="HTTPCode_Target_5XX_Count",
+                      statistic="Sum", threshold=10, comparison_operator="GreaterThanThreshold",
+                      treat_missing_data="notBreaching",
+                      description="More than 10 responses with a 5xx status from the hosts in a minute"),
+    LoadBalancerAlarm(construct_id="latency-alarm", title="p99 latency", metric_name="TargetResponseTime",
+                      statistic="p99", threshold=2, comparison_operator="GreaterThanThreshold",
+                      treat_missing_data="notBreaching", extended_statistic=True,
+                      description="99th percentile of the hosts' response time above 2 s"),
+    LoadBalancerAlarm(construct_id="healthy-hosts-alarm", title="no healthy host", metric_name="HealthyHostCount",
+                      statistic="Minimum", threshold=1, comparison_operator="LessThanThreshold",
+                      treat_missing_data="breaching", per_target_group=True,
+                      description="No healthy host behind the load balancer (no data: the target group is gone)"),
+)
+"""5xx, latency and healthy hosts: each tier's load balancer carries these, over 3 of 3 one-minute periods."""
+
+
+def load_balancer_health_alarms(scope: Construct, *, name: str, load_balancer_arn_suffix: str,
+                                target_group_arn_suffix: str, topic_arn: str) -> list[object]:
+    """The LOAD_BALANCER_ALARMS of one load balancer, each notifying ``topic_arn`` on alarm and on recovery."""
+    actions = [topic_arn]
+    alarms = []
+    for spec in LOAD_BALANCER_ALARMS:
+        dimensions = {"LoadBalancer": load_balancer_arn_suffix}
+        if spec.per_target_group:
+            dimensions["TargetGroup"] = target_group_arn_suffix
+        statistic = {"extended_statistic": spec.statistic} if spec.extended_statistic else {"statistic": spec.statistic}
+        alarms.append(resource_module("cloudwatch_metric_alarm").CloudwatchMetricAlarm(
+            scope, spec.construct_id, alarm_name=f"{name} {spec.title}", namespace=FLEET_QPS.namespace,
+            metric_name=spec.metric_name, dimensions=dimensions, period=60, evaluation_periods=3,
+            datapoints_to_alarm=3, threshold=spec.threshold, comparison_operator=spec.comparison_operator,
+            treat_missing_data=spec.treat_missing_data, alarm_description=spec.description,
+            alarm_actions=actions, ok_actions=actions, **statistic,
+        ))
+    return alarms
+
+
 def anomaly_band_expression(band_stddevs: float) -> str:
     """The expected range of fleet QPS: CloudWatch's anomaly-detection model of the ``qps`` expression."""
     return f"ANOMALY_DETECTION_BAND(qps, {band_stddevs:g})"
@@ -124,9 +177,10 @@ def fleet_qps_anomaly_alarm(
 
 
 def dashboard_body(*, region: str, load_balancer_arn_suffix: str, target_group_arn_suffix: str, tier: str,
-                   period_seconds: int, band_stddevs: float | None = None) -> str:
+                   period_seconds: int, band_stddevs: float | None = None, app_load_balancer_arn_suffix: str | None = None,
+                   app_target_group_arn_suffix: str | None = None, app_tier: str | None = None) -> str:
     """CloudWatch dashboard: fleet QPS (with its anomaly band, if any), per-host and tier QPS, latency,
-    target health, 5xx."""
+    target health, 5xx; then the same for the app tier's internal load balancer, when given."""
     elb = FLEET_QPS.namespace
     band = ([[{"expression": anomaly_band_expression(band_stddevs), "id": "band", "label": BAND_LABEL}]]
             if band_stddevs is not None else [])
@@ -169,4 +223,13 @@ def dashboard_body(*, region: str, load_balancer_arn_suffix: str, target_group_a
             ],
         },
     }
-    return json.dumps({"widgets": [fleet, hosts, health]})
+    widgets = [fleet, hosts, health]
+    if app_load_balancer_arn_suffix is not None and app_target_group_arn_suffix is not None and app_tier is not None:
+        app = json.loads(dashboard_body(region=region, load_balancer_arn_suffix=app_load_balancer_arn_suffix,
+                                        target_group_arn_suffix=app_target_group_arn_suffix, tier=app_tier,
+                                        period_seconds=period_seconds))["widgets"]
+        for widget in app:
+            widget["y"] += 12
+            widget["properties"]["title"] = f"App tier: {widget['properties']['title']}"
+        widgets += app
+    return json.dumps({"widgets": widgets})

@@ -15,12 +15,13 @@ from .agent_config import HOST_METRICS_NAMESPACE, AgentLogGroups, agent_config_j
 from .aws import blocks, resource_module
 from .connections import Connections
 from .contract import AGENT_MANAGED_POLICIES
-from .host_bootstrap import RESERVED_PORTS, HostBootstrapParams, render_user_data
+from .host_bootstrap import (RESERVED_PORTS, Application, HostBootstrapParams, Upstream, compressed_user_data,
+                             render_user_data)
 from .kms import AccountContext, encryption_key
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS
 from .tree import path_of
 from .validation import (AMI_ID_PATTERN, SNS_TOPIC_ARN_PATTERN, SUBNET_ID_PATTERN, TARGET_GROUP_ARN_PATTERN,
-                         VPC_ID_PATTERN, Checks, announce_weakened, validate_props)
+                         VPC_ID_PATTERN, Checks, announce_weakened, is_ip_address, validate_props)
 
 DEBIAN_AMI_OWNER = "136693071363"
 DEBIAN_12_AMI_NAME = "debian-12-amd64-*"
@@ -36,6 +37,15 @@ DEFAULT_AMI_ARCHITECTURE_RULE = ("must be an x86_64 type like t3.small when ami_
                                  f"({DEBIAN_12_AMI_NAME}) cannot boot Graviton (arm64) types; give an arm64 ami_id "
                                  "to use one")
 TARGET_GROUP_ARN_EXAMPLE = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef"
+HOST_NAME_DNS_PATTERN = r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+PROXIED_PATH_PATTERN = r"/[A-Za-z0-9._~\-/]{0,200}"
+PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
+COMMAND_PATTERN = r"/[^\s\x00-\x1f]+( [^\x00-\x1f]*)?"
+ENVIRONMENT_NAME_PATTERN = r"[A-Z_][A-Z0-9_]{0,127}"
+ENVIRONMENT_VALUE_PATTERN = r"[^\x00-\x1f\x7f\"'\\]{0,1000}"
+DEBIAN_PACKAGE_PATTERN = r"[a-z0-9][a-z0-9+.-]{1,100}"
+SSM_PARAMETER_NAME_PATTERN = r"/?[A-Za-z0-9_.\-/]{1,1011}"
+HEALTH_PATH = "/healthz"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +77,10 @@ class MonitoredHostProps:
             destination and warns (a SecureWebTier always passes its topic). Default: none (warns).
         cpu_alarm_threshold_percent (int): Average CPU over 5 minutes that raises the CPU alarm, 1 to 100.
             Default: 80.
+        upstream (Upstream | None): Web role only: the app tier nginx proxies to over verified TLS; none serves a
+            static page. Default: none.
+        application (Application | None): App role only: the service behind nginx on loopback. Default: the
+            built-in application (a marker page and a database health check).
         tags (Mapping[str, str]): Tags for every resource and instance, per AWS tag rules; no 'aws:' or
             'secure-web:' keys. Default: none.
     """
@@ -103,6 +117,10 @@ class MonitoredHostProps:
     """SNS topic for the host alarms; leaving it out leaves them without a destination and warns (a SecureWebTier always passes its topic). Default: none (warns)."""
     cpu_alarm_threshold_percent: int = 80
     """Average CPU over 5 minutes that raises the CPU alarm, 1 to 100. Default: 80."""
+    upstream: Upstream | None = None
+    """Web role only: the app tier nginx proxies to over verified TLS; none serves a static page. Default: none."""
+    application: Application | None = None
+    """App role only: the service behind nginx on loopback. Default: the built-in application (a marker page and a database health check)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every resource and instance, per AWS tag rules; no 'aws:' or 'secure-web:' keys. Default: none."""
 
@@ -155,6 +173,8 @@ def host_user_data(props: MonitoredHostProps) -> str:
             agent_config_parameter=agent_parameter_name(props.name),
             agent_config_json=agent_config_json(log_groups=log_group_names(props.name)),
             prometheus_scrape_yaml=prometheus_scrape_yaml(tier=props.name),
+            upstream=props.upstream,
+            application=props.application,
         )
     )
 
@@ -171,6 +191,77 @@ def log_group_names(name: str) -> AgentLogGroups:
         error=f"/secure-web/{name}/nginx/error",
         prometheus=f"/secure-web/{name}/prometheus",
     )
+
+
+def check_upstream(upstream: object, role: str, checks: Checks) -> None:
+    """The web host's proxy to the app tier: a name it verifies, a trust bundle of certificates only."""
+    if not isinstance(upstream, Upstream):
+        checks.fail("upstream", "must be an Upstream(address=..., port=..., server_name=...)", upstream)
+        return
+    checks.require(role == "web", "upstream", "is only for web hosts (role='web')", role)
+    for name, value in (("address", upstream.address), ("server_name", upstream.server_name)):
+        if checks.known(f"upstream.{name}", value, "it is written into nginx's configuration at boot"):
+            checks.require(isinstance(value, str) and (re.fullmatch(HOST_NAME_DNS_PATTERN, value) is not None
+                                                       or (name == "address" and is_ip_address(value))),
+                           f"upstream.{name}", "must be a lower-case DNS name" + (" or an IP address" if name ==
+                                                                                  "address" else ""), value)
+    checks.between("upstream.port", upstream.port, 1, 65535)
+    _check_pem("upstream.ca_pem", upstream.ca_pem, checks)
+    paths = checks.sequence("upstream.paths", upstream.paths, "location prefixes", ("/", "/api/"))
+    checks.count("upstream.paths", paths, 1, "must name at least one path (leave upstream out to proxy nothing)")
+    for index, path in enumerate(paths or ()):
+        if checks.matches(f"upstream.paths[{index}]", path, PROXIED_PATH_PATTERN,
+                          "must be a path prefix like /api/ of A-Z a-z 0-9 . _ ~ - /"):
+            checks.require(not path.startswith(HEALTH_PATH), f"upstream.paths[{index}]",
+                           f"must not cover the web host's own health check {HEALTH_PATH}", path)
+    if paths is not None:
+        checks.require(len(set(paths)) == len(paths), "upstream.paths", "must not repeat a path", list(paths))
+    checks.require(isinstance(upstream.resolver, str) and is_ip_address(upstream.resolver), "upstream.resolver",
+                   "must be an IP address", upstream.resolver)
+    checks.between("upstream.connect_timeout_seconds", upstream.connect_timeout_seconds, 1, 60)
+    checks.between("upstream.read_timeout_seconds", upstream.read_timeout_seconds, 1, 300)
+    checks.between("upstream.tries", upstream.tries, 1, 5)
+
+
+def check_application(application: object, role: str, https_port: int, checks: Checks) -> None:
+    """The app host's service: an absolute command, a loopback port of its own, plain environment values."""
+    if not isinstance(application, Application):
+        checks.fail("application", "must be an Application(...)", application)
+        return
+    checks.require(role == "app", "application", "is only for app hosts (role='app')", role)
+    if application.command:
+        checks.matches("application.command", application.command, COMMAND_PATTERN,
+                       "must be an absolute command line on one line, like /usr/bin/node /srv/app/server.js")
+    if checks.between("application.port", application.port, 1024, 65535):
+        checks.require(application.port not in (*RESERVED_PORTS, https_port), "application.port",
+                       f"must not be the host's HTTPS port {https_port} or one of {RESERVED_PORTS}", application.port)
+    if not isinstance(application.environment, Mapping):
+        checks.fail("application.environment", "must be a mapping of variable names to values",
+                    application.environment)
+    else:
+        for name, value in application.environment.items():
+            if checks.matches("application.environment key", name, ENVIRONMENT_NAME_PATTERN,
+                              "must be an upper-case variable name like APP_MODE"):
+                checks.require(not name.startswith(("SECURE_WEB_", "AWS_")), "application.environment key",
+                               "must not start with SECURE_WEB_ or AWS_ (set by secure_web)", name)
+            checks.matches(f"application.environment[{name!r}]", value, ENVIRONMENT_VALUE_PATTERN,
+                           "must be at most 1000 characters on one line, without quotes or backslashes")
+    packages = checks.sequence("application.packages", application.packages, "Debian package names", ("nodejs",))
+    checks.ids("application.packages", packages, DEBIAN_PACKAGE_PATTERN, "must be a Debian package name")
+    if application.database_config_parameter:
+        checks.matches("application.database_config_parameter", application.database_config_parameter,
+                       SSM_PARAMETER_NAME_PATTERN, "must be an SSM parameter name like /shop/app/database")
+    _check_pem("application.database_ca_pem", application.database_ca_pem, checks)
+
+
+def _check_pem(field_name: str, value: object, checks: Checks) -> None:
+    """Empty, or PEM certificates only: a trust bundle is public, and a private key must never reach user data."""
+    if not checks.known(field_name, value, "it is written to the host at boot") or value == "":
+        return
+    checks.require(isinstance(value, str) and value.strip().startswith(PEM_CERTIFICATE) and "PRIVATE KEY" not in value
+                   and value.count(PEM_CERTIFICATE) == value.count("-----END CERTIFICATE-----"),
+                   field_name, "must be PEM certificates (-----BEGIN CERTIFICATE-----) and nothing else",
+                   value[:40] + "..." if isinstance(value, str) and len(value) > 40 else value)
 
 
 def instance_architecture(instance_type: str) -> str:
@@ -215,6 +306,10 @@ def check_props(props: MonitoredHostProps, checks: Checks) -> None:
                 checks.require(network.prefixlen > 0, f"allowed_https_cidrs[{index}]",
                                "must not admit the whole internet; hosts take traffic from the load balancer only",
                                cidr)
+    if props.upstream is not None:
+        check_upstream(props.upstream, props.role, checks)
+    if props.application is not None:
+        check_application(props.application, props.role, props.https_port, checks)
     ssh = checks.sequence("ssh_allowed_cidrs", props.ssh_allowed_cidrs, "CIDR strings", ("192.0.2.0/24",))
     for index, cidr in enumerate(ssh or ()):
         if checks.known(f"ssh_allowed_cidrs[{index}]", cidr, "it is written into the hosts' firewall at boot"):
@@ -278,6 +373,26 @@ class MonitoredHost(Construct):
         self.agent_config_parameter_name: str = parameter.name
         self._alarms(props, group.name)
 
+    def grant_database_access(self, *, parameter_arn: str, secret_arn: str, key_arn: str) -> None:
+        """Let these hosts read the database connection parameter and the database secret, and nothing more.
+
+        One inline policy: ``ssm:GetParameter`` on the parameter, ``secretsmanager:GetSecretValue``
+        on the secret, ``kms:Decrypt`` on its key only through Secrets Manager in this region.
+        """
+        context = AccountContext.of(self)
+        resource_module("iam_role_policy").IamRolePolicy(
+            self, "database-access", name="database-access", role=self.role_name,
+            policy=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Sid": "ConnectionParameter", "Effect": "Allow", "Action": "ssm:GetParameter",
+                 "Resource": parameter_arn},
+                {"Sid": "DatabaseSecret", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                 "Resource": secret_arn},
+                {"Sid": "DecryptSecretThroughSecretsManager", "Effect": "Allow", "Action": "kms:Decrypt",
+                 "Resource": key_arn,
+                 "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{context.region}.amazonaws.com"}}},
+            ]}),
+        )
+
     def _announce_weakened_defaults(self, props: MonitoredHostProps) -> None:
         if not props.cloudwatch_agent_install:
             announce_weakened(self, "cloudwatch_agent_install", False, True)
@@ -324,7 +439,7 @@ class MonitoredHost(Construct):
                            {"name": "architecture", "values": ["x86_64"]},
                            {"name": "virtualization-type", "values": ["hvm"]}]),
         ).id
-        user_data = base64.b64encode(host_user_data(props).encode()).decode()
+        user_data = base64.b64encode(compressed_user_data(host_user_data(props))).decode()
         return resource_module("launch_template").LaunchTemplate(
             self, "launch-template", name_prefix=f"secure-web-{props.name}-", image_id=image_id,
             instance_type=props.instance_type, update_default_version=True,

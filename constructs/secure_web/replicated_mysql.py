@@ -160,8 +160,8 @@ def check_props(props: ReplicatedMySQLProps, checks: Checks) -> None:
 class ReplicatedMySQL(Construct):
     """MySQL with automatic failover in isolated subnets, encrypted, TLS-only, password in Secrets Manager.
 
-    Exposes ``writer_endpoint``, ``reader_endpoint``, ``port``, ``master_user_secret_arn``
-    and ``connections`` (ingress on 3306 only from the groups you allow).
+    Exposes ``writer_endpoint``, ``reader_endpoint``, ``port``, ``database_name``, ``master_user_secret_arn``,
+    ``key_arn`` and ``connections`` (ingress on 3306 only from the groups you allow).
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: ReplicatedMySQLProps) -> None:
@@ -234,6 +234,9 @@ class ReplicatedMySQL(Construct):
         self.port: int = MYSQL_PORT
         self.security_group_id: str = group.id
         self.master_user_secret_arn: str = cluster.master_user_secret.get(0).secret_arn
+        self.database_name: str = props.database_name
+        self.key_arn: str = key.arn
+        """The KMS key of the storage, the exported logs and the master user secret."""
 
     def _monitoring_role(self, props: ReplicatedMySQLProps, tags: Mapping[str, str]) -> str:
         partition = AccountContext.of(self).partition

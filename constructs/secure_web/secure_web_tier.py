@@ -1,23 +1,32 @@
-"""SecureWebTier: an HTTPS load balancer in front of a web tier and a separate app tier, TLS end to end."""
+"""SecureWebTier: an HTTPS load balancer in front of a web tier and a separate app tier, TLS end to end.
+
+The request path: client → ALB (HTTPS) → web host nginx (HTTPS) → internal ALB (HTTPS, the app tier's
+name and ACM certificate, verified by the web host) → app host nginx (TLS on the app port) → the
+application on loopback → the database (TLS verified against the RDS CA) once ``connect_database``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Mapping
+
+import cdktf
 
 from constructs import Construct
 
-from .alarms import AlarmTopic, QpsAlarmSettings, dashboard_body, fleet_qps_alarms, fleet_qps_anomaly_alarm
+from .alarms import (AlarmTopic, QpsAlarmSettings, dashboard_body, fleet_qps_alarms, fleet_qps_anomaly_alarm,
+                     load_balancer_health_alarms)
 from .aws import blocks, resource_module
 from .certificate import (CERTIFICATE_ARN_PATTERN, DOMAIN_PATTERN, DOMAIN_RULE, HOSTED_ZONE_PATTERN,
                           HOSTED_ZONE_RULE, CertificateProps, DnsValidatedCertificate)
 from .connections import Connections
 from .contract import ALLOWED_SSL_POLICIES, DEFAULT_APP_PORT, MYSQL_PORT, WORLD
-from .host_bootstrap import RESERVED_PORTS
+from .host_bootstrap import RESERVED_PORTS, Application, Upstream
 from .kms import AccountContext, encryption_key
 from .log_bucket import ACCESS_LOG_PREFIX, AccessLogBucket
-from .monitored_host import (DEFAULT_AMI_ARCHITECTURE, DEFAULT_AMI_ARCHITECTURE_RULE, INSTANCE_TYPE_PATTERN,
-                             MonitoredHost, MonitoredHostProps, instance_architecture)
+from .monitored_host import (DEFAULT_AMI_ARCHITECTURE, DEFAULT_AMI_ARCHITECTURE_RULE, HEALTH_PATH,
+                             INSTANCE_TYPE_PATTERN, MonitoredHost, MonitoredHostProps, check_application,
+                             check_upstream, instance_architecture)
 from .naming import ALB_NAME_MAX, NAME_PREFIX_PATTERN, NAME_PREFIX_RULE, TARGET_GROUP_NAME_MAX, aws_name
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS, NetworkRef, check_network_ref
 from .qps import FLEET_QPS
@@ -26,8 +35,13 @@ from .validation import (AMI_ID_PATTERN, SNS_TOPIC_ARN_PATTERN, Checks, announce
                          validate_props)
 from .web_acl import DEFAULT_MANAGED_RULE_GROUPS, ManagedWebAcl
 
+if TYPE_CHECKING:
+    from .replicated_mysql import ReplicatedMySQL
+
 DESYNC_MODES = ("defensive", "strictest")
-HEALTH_CHECK_PATH = "/healthz"
+HEALTH_CHECK_PATH = HEALTH_PATH
+APP_DOMAIN_LABEL = "app-internal"
+"""The app tier's internal name is ``app-internal.<domain_name>`` unless ``app_domain_name`` is given."""
 RESERVED_APP_PORTS = tuple(sorted({*RESERVED_PORTS, 443, MYSQL_PORT}))
 """The host's own reserved ports, the web tier's HTTPS port and MySQL's: never the app port."""
 WORLD_OPEN_PORTS = (80, 443)
@@ -60,7 +74,7 @@ class AlbIngressRule:
 
 @dataclass(frozen=True, kw_only=True)
 class SecureWebTierProps:
-    """Options for SecureWebTier. Give either ``domain_name`` + ``hosted_zone_id`` or ``certificate_arn``.
+    """Options for SecureWebTier. Give ``hosted_zone_id`` and either ``domain_name`` or ``certificate_arn``.
 
     Attributes:
         network (NetworkRef): Where to place the tier: load balancer in public subnets, hosts in private subnets.
@@ -69,8 +83,19 @@ class SecureWebTierProps:
             Default: 'sweb'.
         domain_name (str | None): Domain of the ACM certificate, validated by DNS in ``hosted_zone_id``.
             Default: none (then certificate_arn).
-        hosted_zone_id (str | None): Route 53 zone id for the validation records. Default: none.
+        hosted_zone_id (str | None): Route 53 zone for the certificates' validation records and the site's and the
+            app tier's alias records; must be given. Default: none.
         certificate_arn (str | None): An existing ACM certificate instead of a new one. Default: none.
+        app_domain_name (str | None): Internal name of the app tier (its internal load balancer), in
+            ``hosted_zone_id``; the web hosts verify it. Default: 'app-internal.<domain_name>'; required with
+            certificate_arn.
+        app_certificate_arn (str | None): An existing ACM certificate for ``app_domain_name``. Default: a new one,
+            DNS-validated in ``hosted_zone_id``.
+        app_proxied_paths (tuple[str, ...]): Path prefixes the web hosts proxy to the app tier; their own /healthz
+            never. Default: ('/',) (everything else).
+        application (Application | None): What the app hosts run behind nginx (command, loopback port,
+            environment, packages); its database settings are set by ``connect_database``. Default: the built-in
+            application (marker page and /healthz/database).
         ssl_policy (str): HTTPS listener policy, one of the TLS 1.3-capable ALLOWED_SSL_POLICIES; the Ext2 policy
             (legacy ciphers) warns. Default: ELBSecurityPolicy-TLS13-1-2-2021-06.
         instance_count (int): Web hosts, spread over the private subnets, 2 to 100. Default: 3.
@@ -109,9 +134,17 @@ class SecureWebTierProps:
     domain_name: str | None = None
     """Domain of the ACM certificate, validated by DNS in ``hosted_zone_id``. Default: none (then certificate_arn)."""
     hosted_zone_id: str | None = None
-    """Route 53 zone id for the validation records. Default: none."""
+    """Route 53 zone for the certificates' validation records and the site's and the app tier's alias records; must be given. Default: none."""
     certificate_arn: str | None = None
     """An existing ACM certificate instead of a new one. Default: none."""
+    app_domain_name: str | None = None
+    """Internal name of the app tier (its internal load balancer), in ``hosted_zone_id``; the web hosts verify it. Default: 'app-internal.<domain_name>'; required with certificate_arn."""
+    app_certificate_arn: str | None = None
+    """An existing ACM certificate for ``app_domain_name``. Default: a new one, DNS-validated in ``hosted_zone_id``."""
+    app_proxied_paths: tuple[str, ...] = ("/",)
+    """Path prefixes the web hosts proxy to the app tier; their own /healthz never. Default: ('/',) (everything else)."""
+    application: Application | None = None
+    """What the app hosts run behind nginx (command, loopback port, environment, packages); its database settings are set by ``connect_database``. Default: the built-in application (marker page and /healthz/database)."""
     ssl_policy: str = ALLOWED_SSL_POLICIES[0]
     """HTTPS listener policy, one of the TLS 1.3-capable ALLOWED_SSL_POLICIES; the Ext2 policy (legacy ciphers) warns. Default: ELBSecurityPolicy-TLS13-1-2-2021-06."""
     instance_count: int = 3
@@ -158,22 +191,37 @@ def check_props(props: SecureWebTierProps, checks: Checks) -> None:
         checks.require(not f"{props.name}-".startswith("internal-"), "name",
                        "must not start with 'internal' (AWS reserves load balancer names beginning 'internal-')",
                        props.name)
-    has_domain = props.domain_name is not None or props.hosted_zone_id is not None
     if props.certificate_arn is not None:
-        checks.require(not has_domain, "certificate_arn",
-                       "must not be combined with domain_name/hosted_zone_id (pick one certificate source)",
-                       props.certificate_arn)
+        checks.require(props.domain_name is None, "certificate_arn",
+                       "must not be combined with domain_name (pick one certificate source)", props.certificate_arn)
         checks.matches("certificate_arn", props.certificate_arn, CERTIFICATE_ARN_PATTERN,
                        "must be an ACM certificate ARN")
+        checks.require(props.app_domain_name is not None, "app_domain_name",
+                       "is required with certificate_arn (the app tier's internal name cannot be derived)",
+                       props.app_domain_name)
     else:
         checks.require(props.domain_name is not None, "domain_name",
                        "is required when certificate_arn is not given", props.domain_name)
-        checks.require(props.hosted_zone_id is not None, "hosted_zone_id",
-                       "is required when certificate_arn is not given", props.hosted_zone_id)
         if props.domain_name is not None:
             checks.matches("domain_name", props.domain_name, DOMAIN_PATTERN, DOMAIN_RULE)
-        if props.hosted_zone_id is not None:
-            checks.matches("hosted_zone_id", props.hosted_zone_id, HOSTED_ZONE_PATTERN, HOSTED_ZONE_RULE)
+    checks.require(props.hosted_zone_id is not None, "hosted_zone_id",
+                   "is required: the app tier's internal name (and its certificate's validation) live in it",
+                   props.hosted_zone_id)
+    if props.hosted_zone_id is not None:
+        checks.matches("hosted_zone_id", props.hosted_zone_id, HOSTED_ZONE_PATTERN, HOSTED_ZONE_RULE)
+    if props.app_domain_name is not None:
+        if checks.matches("app_domain_name", props.app_domain_name, DOMAIN_PATTERN, DOMAIN_RULE):
+            checks.require(props.app_domain_name != props.domain_name and not props.app_domain_name.startswith("*"),
+                           "app_domain_name", "must be its own name, not the site's domain or a wildcard",
+                           props.app_domain_name)
+    if props.app_certificate_arn is not None:
+        checks.matches("app_certificate_arn", props.app_certificate_arn, CERTIFICATE_ARN_PATTERN,
+                       "must be an ACM certificate ARN")
+    check_upstream(Upstream(address="app.example.com", port=props.app_port if isinstance(props.app_port, int)
+                            else DEFAULT_APP_PORT, server_name="app.example.com", paths=props.app_proxied_paths),
+                   "web", _Renamed(checks, "upstream.paths", "app_proxied_paths"))
+    if props.application is not None:
+        check_application(props.application, "app", props.app_port, checks)
     checks.one_of("ssl_policy", props.ssl_policy, ALLOWED_SSL_POLICIES)
     checks.between("instance_count", props.instance_count, 2, 100)
     checks.between("app_instance_count", props.app_instance_count, 2, 100)
@@ -211,6 +259,19 @@ def check_props(props: SecureWebTierProps, checks: Checks) -> None:
     checks.tags("tags", props.tags)
     _check_extra_ingress(props, checks)
     _check_network(props.network, checks)
+
+
+class _Renamed(Checks):
+    """Checks that report a host prop under the tier's name for it (``upstream.paths`` → ``app_proxied_paths``)."""
+
+    def __init__(self, checks: Checks, prefix: str, renamed: str) -> None:
+        super().__init__()
+        self.problems = checks.problems
+        self._prefix, self._renamed = prefix, renamed
+
+    def fail(self, field: str, rule: str, value: object) -> None:
+        super().fail(self._renamed + field[len(self._prefix):] if field.startswith(self._prefix) else field,
+                     rule, value)
 
 
 def _check_instance_types(props: SecureWebTierProps, checks: Checks) -> None:
@@ -284,12 +345,14 @@ def _check_network(network: NetworkRef, checks: Checks) -> None:
 
 
 class SecureWebTier(Construct):
-    """Internet → ALB (80 redirects, 443 TLS 1.3 policy) → web hosts (HTTPS) → app hosts (TLS app port).
+    """Internet → ALB (80 redirects, 443 TLS 1.3 policy) → web hosts (HTTPS) → internal ALB (HTTPS, verified
+    name) → app hosts (TLS on the app port) → application on loopback.
 
-    The load balancer drops invalid headers, mitigates desync, is deletion-protected,
-    logs to a private, encrypted, TLS-only bucket, and sits behind a WAF web ACL.
-    Security groups chain by reference: only the ALB group takes traffic from the world.
-    Connect a database with ``database.connections.allow_default_port_from(tier.app_connections, ...)``.
+    Both load balancers drop invalid headers, mitigate desync, are deletion-protected and
+    log to a private, encrypted, TLS-only bucket; the public one sits behind a WAF web ACL.
+    Security groups chain by reference: only the public ALB's group takes traffic from the world,
+    web hosts reach the app tier only through the internal ALB. Connect a database with
+    ``tier.connect_database(database)``.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: SecureWebTierProps) -> None:
@@ -297,6 +360,7 @@ class SecureWebTier(Construct):
         super().__init__(scope, construct_id)
         self._announce_weakened_defaults(props)
         tags = {**props.tags, "secure-web:tier": props.name}
+        self._tags = tags
         network = props.network
 
         certificate_arn = props.certificate_arn or DnsValidatedCertificate(
@@ -359,6 +423,9 @@ class SecureWebTier(Construct):
         )
 
         self.alarm_topic_arn: str = props.alarm_topic_arn or AlarmTopic(self, "alarm-topic", tags=props.tags).topic_arn
+        self.app_domain_name: str = props.app_domain_name or f"{APP_DOMAIN_LABEL}.{props.domain_name}"
+        self.database_config_parameter_name: str = f"/secure-web/{props.name}-app/database"
+        app_alb, app_target_group = self._internal_load_balancer(props, log_bucket, tags)
         private_cidrs = (network.vpc_cidr,)
         self.web_hosts = MonitoredHost(self, "web-hosts", MonitoredHostProps(
             name=f"{props.name}-web", role="web", vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
@@ -366,17 +433,24 @@ class SecureWebTier(Construct):
             instance_type=props.instance_type, https_port=443, ami_id=props.ami_id,
             log_retention_days=props.access_log_retention_days, target_group_arns=(target_group.arn,),
             alarm_topic_arn=self.alarm_topic_arn, tags=props.tags,
+            upstream=Upstream(address=self.app_domain_name, port=props.app_port, server_name=self.app_domain_name,
+                              paths=props.app_proxied_paths),
         ))
+        application = replace(props.application or Application(),
+                              database_config_parameter=self.database_config_parameter_name)
         self.app_hosts = MonitoredHost(self, "app-hosts", MonitoredHostProps(
             name=f"{props.name}-app", role="app", vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
             allowed_https_cidrs=private_cidrs, instance_count=props.app_instance_count,
             instance_type=props.app_instance_type, https_port=props.app_port, ami_id=props.ami_id,
-            log_retention_days=props.access_log_retention_days, alarm_topic_arn=self.alarm_topic_arn,
-            tags=props.tags,
+            log_retention_days=props.access_log_retention_days, target_group_arns=(app_target_group.arn,),
+            alarm_topic_arn=self.alarm_topic_arn, tags=props.tags, application=application,
         ))
         self.web_hosts.connections.allow_default_port_from(self.alb_connections, "HTTPS from the load balancer only")
-        self.app_hosts.connections.allow_default_port_from(
+        self.app_alb_connections.allow_default_port_from(
             self.web_hosts.connections, f"App traffic (TLS on {props.app_port}) from the web tier only"
+        )
+        self.app_hosts.connections.allow_default_port_from(
+            self.app_alb_connections, f"App traffic (TLS on {props.app_port}) from the internal load balancer only"
         )
         self.web_connections = self.web_hosts.connections
         self.app_connections = self.app_hosts.connections
@@ -392,12 +466,25 @@ class SecureWebTier(Construct):
                 self, name=path_of(self), load_balancer_arn_suffix=alb.arn_suffix, settings=settings,
                 band_stddevs=props.qps_anomaly_band_stddevs, topic_arn=self.alarm_topic_arn,
             )
+        load_balancer_health_alarms(self, name=f"{path_of(self)} web tier", load_balancer_arn_suffix=alb.arn_suffix,
+                                    target_group_arn_suffix=target_group.arn_suffix, topic_arn=self.alarm_topic_arn)
+        app_monitoring = Construct(self, "app-monitoring")
+        self.app_qps_high_alarm_name, _ = (alarm.alarm_name for alarm in fleet_qps_alarms(
+            app_monitoring, name=f"{path_of(self)} app tier", load_balancer_arn_suffix=app_alb.arn_suffix,
+            settings=settings, topic_arn=self.alarm_topic_arn))
+        load_balancer_health_alarms(app_monitoring, name=f"{path_of(self)} app tier",
+                                    load_balancer_arn_suffix=app_alb.arn_suffix,
+                                    target_group_arn_suffix=app_target_group.arn_suffix,
+                                    topic_arn=self.alarm_topic_arn)
         dashboard = resource_module("cloudwatch_dashboard").CloudwatchDashboard(
             self, "dashboard", dashboard_name=aws_name(props.name, "dashboard", path_of(self), 255),
             dashboard_body=dashboard_body(region=context.region, load_balancer_arn_suffix=alb.arn_suffix,
                                           target_group_arn_suffix=target_group.arn_suffix, tier=f"{props.name}-web",
                                           period_seconds=FLEET_QPS.period_seconds,
-                                          band_stddevs=props.qps_anomaly_band_stddevs),
+                                          band_stddevs=props.qps_anomaly_band_stddevs,
+                                          app_load_balancer_arn_suffix=app_alb.arn_suffix,
+                                          app_target_group_arn_suffix=app_target_group.arn_suffix,
+                                          app_tier=f"{props.name}-app"),
         )
 
         self.load_balancer_arn: str = alb.arn
@@ -413,11 +500,79 @@ class SecureWebTier(Construct):
         self.qps_high_alarm_name: str = high.alarm_name
         self.qps_low_alarm_name: str = low.alarm_name
         self.qps_anomaly_alarm_name: str | None = anomaly.alarm_name if anomaly is not None else None
+        self.app_load_balancer_arn: str = app_alb.arn
+        self.app_load_balancer_arn_suffix: str = app_alb.arn_suffix
+        self.app_target_group_arn: str = app_target_group.arn
+        self.app_url: str = f"https://{self.app_domain_name}:{props.app_port}"
         if props.domain_name and props.hosted_zone_id:
             resource_module("route53_record").Route53Record(
                 self, "alias", zone_id=props.hosted_zone_id, name=props.domain_name, type="A",
                 alias={"name": alb.dns_name, "zone_id": alb.zone_id, "evaluate_target_health": True},
             )
+
+    def _internal_load_balancer(self, props: SecureWebTierProps, log_bucket: AccessLogBucket,
+                                tags: Mapping[str, str]) -> tuple[object, object]:
+        """The app tier's entry: an internal ALB in the private subnets with an HTTPS listener on the app port,
+        a certificate for ``app_domain_name`` and an alias record for that name; only web hosts reach it."""
+        network = props.network
+        certificate_arn = props.app_certificate_arn or DnsValidatedCertificate(
+            self, "app-certificate",
+            CertificateProps(domain_name=self.app_domain_name, hosted_zone_id=props.hosted_zone_id or ""),
+        ).certificate_arn
+        group = resource_module("security_group").SecurityGroup(
+            self, "app-alb-security-group", name_prefix=f"{props.name}-app-alb-", vpc_id=network.vpc_id,
+            description=f"{path_of(self)} internal load balancer: app port from web hosts, to app hosts",
+            tags={**tags, "Name": f"{path_of(self)}/app-alb"}, lifecycle={"create_before_destroy": True},
+        )
+        self.app_alb_connections = Connections(self, group.id, default_port=props.app_port)
+        alb = resource_module("lb").Lb(
+            self, "app-alb", name=aws_name(props.name, "app", path_of(self), ALB_NAME_MAX), internal=True,
+            load_balancer_type="application", ip_address_type="ipv4", security_groups=[group.id],
+            subnets=list(network.private_subnet_ids), drop_invalid_header_fields=props.drop_invalid_header_fields,
+            desync_mitigation_mode=props.desync_mitigation_mode,
+            enable_deletion_protection=props.enable_deletion_protection, enable_http2=True,
+            xff_header_processing_mode="append",
+            access_logs={"bucket": log_bucket.bucket_name, "prefix": ACCESS_LOG_PREFIX, "enabled": True},
+            tags=tags, depends_on=[log_bucket],
+        )
+        target_group = resource_module("lb_target_group").LbTargetGroup(
+            self, "app-targets", name=aws_name(props.name, "app", path_of(self), TARGET_GROUP_NAME_MAX),
+            port=props.app_port, protocol="HTTPS", protocol_version="HTTP1", target_type="instance",
+            vpc_id=network.vpc_id, deregistration_delay="30",
+            health_check={"enabled": True, "protocol": "HTTPS", "port": "traffic-port", "path": HEALTH_CHECK_PATH,
+                          "matcher": "200", "interval": 15, "timeout": 5, "healthy_threshold": 2,
+                          "unhealthy_threshold": 3},
+            tags=tags, lifecycle={"create_before_destroy": True},
+        )
+        resource_module("lb_listener").LbListener(
+            self, "app-https-listener", load_balancer_arn=alb.arn, port=props.app_port, protocol="HTTPS",
+            ssl_policy=props.ssl_policy, certificate_arn=certificate_arn,
+            default_action=blocks([{"type": "forward", "target_group_arn": target_group.arn}]), tags=tags,
+        )
+        resource_module("route53_record").Route53Record(
+            self, "app-alias", zone_id=props.hosted_zone_id, name=self.app_domain_name, type="A",
+            alias={"name": alb.dns_name, "zone_id": alb.zone_id, "evaluate_target_health": True},
+        )
+        return alb, target_group
+
+    def connect_database(self, database: "ReplicatedMySQL") -> None:
+        """Make the app tier a client of ``database``: MySQL's port from the app hosts only, the connection
+        settings in the SSM parameter the app hosts read, and read access to the database secret and its key.
+
+        The parameter (``database_config_parameter_name``) holds JSON: host (the writer endpoint), port,
+        database and secret_arn; no secret is written anywhere but Secrets Manager.
+        """
+        database.connections.allow_default_port_from(self.app_connections, "MySQL from the app tier only")
+        parameter = resource_module("ssm_parameter").SsmParameter(
+            self, "database-config", name=self.database_config_parameter_name, type="String", tier="Standard",
+            description=f"{path_of(self)}: how the app tier reaches {path_of(database)} (no secret)",
+            value=cdktf.Fn.jsonencode({"host": database.writer_endpoint, "port": database.port,
+                                       "database": database.database_name,
+                                       "secret_arn": database.master_user_secret_arn}),
+            tags=self._tags,
+        )
+        self.app_hosts.grant_database_access(parameter_arn=parameter.arn, secret_arn=database.master_user_secret_arn,
+                                             key_arn=database.key_arn)
 
     def _announce_weakened_defaults(self, props: SecureWebTierProps) -> None:
         if not props.drop_invalid_header_fields:

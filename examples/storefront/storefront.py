@@ -29,6 +29,6 @@ class Storefront(TerraformStack):
             hosted_zone_id="Z0987654321ZYXWVUTSRQ"))
         self.orders = ReplicatedMySQL(self, CONSTRUCT_IDS["database"], ReplicatedMySQLProps(
             network=network.ref, name="orders-db"))
-        self.orders.connections.allow_default_port_from(self.tier.app_connections, "MySQL from the storefront app tier")
+        self.tier.connect_database(self.orders)
         verifier_outputs(self, tier=self.tier, database=self.orders)
 

@@ -24,6 +24,6 @@ def test_cdktf_synth_produces_the_reference_stack(tmp_path):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     document = json.loads((tmp_path / "out/stacks/secure-web/cdk.tf.json").read_text())
     assert document["//"]["metadata"]["stackName"] == "secure-web"
-    assert len(document["resource"]["aws_lb_listener"]) == 2
+    assert len(document["resource"]["aws_lb_listener"]) == 3  # public HTTPS, public redirect, internal HTTPS
     manifest = json.loads((tmp_path / "out/manifest.json").read_text())
     assert set(manifest["stacks"]) == {"secure-web"}

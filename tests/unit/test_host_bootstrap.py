@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import gzip
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,8 +19,12 @@ from secure_web.agent_config import AgentLogGroups, PROMETHEUS_SCRAPE_CONFIG_PAT
 from secure_web.host_bootstrap import (
     PARAMETERS_MARKER,
     USER_DATA_LIMIT_BYTES,
+    Application,
     HostBootstrapParams,
+    Upstream,
     bootstrap_script,
+    builtin_application_source,
+    compressed_user_data,
     render_user_data,
 )
 
@@ -44,11 +51,20 @@ def agent_json_with(extra: str) -> str:
     return json.dumps(config)
 
 
-def rendered_parameters(user_data: str) -> dict[str, str]:
+BASE_NAMES = ("ROLE", "HTTPS_PORT", "ALLOWED_HTTPS_CIDRS", "SSH_ALLOWED_CIDRS", "CLOUDWATCH_AGENT",
+              "AGENT_CONFIG_PARAMETER", "PROMETHEUS_SCRAPE_CONFIG_PATH", "AGENT_CONFIG_JSON", "PROMETHEUS_SCRAPE_YAML")
+UPSTREAM_NAMES = ("UPSTREAM_ADDRESS", "UPSTREAM_PORT", "UPSTREAM_SERVER_NAME", "UPSTREAM_CA_PEM", "PROXIED_PATHS",
+                  "DNS_RESOLVER", "UPSTREAM_CONNECT_TIMEOUT", "UPSTREAM_READ_TIMEOUT", "UPSTREAM_TRIES", "APP_COMMAND",
+                  "APP_SOURCE")
+APP_NAMES = ("APP_COMMAND", "APP_PORT", "APP_ENVIRONMENT", "APP_PACKAGES", "APP_SOURCE", "DATABASE_CONFIG_PARAMETER",
+             "DATABASE_CA_PEM", "UPSTREAM_ADDRESS")
+UPSTREAM = Upstream(address="app-internal.shop.example.org", port=8443, server_name="app-internal.shop.example.org")
+TEST_PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUTEST\n-----END CERTIFICATE-----\n"
+
+
+def rendered_parameters(user_data: str, names: tuple[str, ...] = BASE_NAMES) -> dict[str, str]:
     """Runs only the rendered parameter block in bash and reads back what each variable holds."""
     block = user_data.split("set -Eeuo pipefail\n", 1)[1].split("\nfor parameter in", 1)[0]
-    names = ["ROLE", "HTTPS_PORT", "ALLOWED_HTTPS_CIDRS", "SSH_ALLOWED_CIDRS", "CLOUDWATCH_AGENT",
-             "AGENT_CONFIG_PARAMETER", "PROMETHEUS_SCRAPE_CONFIG_PATH", "AGENT_CONFIG_JSON", "PROMETHEUS_SCRAPE_YAML"]
     program = block + "\nprintf '%s\\0' " + " ".join(f'"${name}"' for name in names)
     # Bytes, not text=True: universal-newline decoding would turn a '\r' in a value into '\n'.
     output = subprocess.run(["bash", "-c", program], capture_output=True, check=True).stdout.decode()
@@ -135,13 +151,61 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_user_data_over_ec2_limit_is_rejected():
-    oversized = valid_params(prometheus_scrape_yaml="#" * USER_DATA_LIMIT_BYTES)
-    with pytest.raises(ValueError, match=f"at most {USER_DATA_LIMIT_BYTES} bytes"):
+    # Random text barely compresses: 18000 random bytes as base64 stay above 16 KiB after gzip.
+    oversized = valid_params(prometheus_scrape_yaml=base64.b64encode(os.urandom(18000)).decode())
+    with pytest.raises(ValueError, match=f"gzip-compressed user data must be at most {USER_DATA_LIMIT_BYTES} bytes"):
         render_user_data(oversized)
 
 
-def test_default_user_data_leaves_room_under_the_limit():
-    assert len(render_user_data(valid_params()).encode()) < USER_DATA_LIMIT_BYTES - 1024
+def test_user_data_just_under_the_limit_uncompressed_would_not_fit_but_is_accepted():
+    # The limit counts what EC2 receives: the compressed bytes, not the script.
+    params = valid_params(prometheus_scrape_yaml="# " + "scrape padding " * 2000)
+    script = render_user_data(params)
+    assert len(script.encode()) > USER_DATA_LIMIT_BYTES > len(compressed_user_data(script))
+
+
+@pytest.mark.parametrize("role", ["web", "app"])
+def test_default_user_data_leaves_room_under_the_limit(role):
+    extra = {"upstream": UPSTREAM} if role == "web" else {"application": Application(database_ca_pem=TEST_PEM * 4)}
+    script = render_user_data(valid_params(role=role, **extra))
+    assert len(compressed_user_data(script)) < USER_DATA_LIMIT_BYTES - 4096
+
+
+def test_compressed_user_data_is_byte_stable_and_inflates_to_the_script():
+    script = render_user_data(valid_params())
+    assert compressed_user_data(script) == compressed_user_data(render_user_data(valid_params()))  # a re-render
+    assert gzip.decompress(compressed_user_data(script)).decode() == script
+    assert compressed_user_data(script)[4:8] == b"\0\0\0\0"  # no timestamp in the gzip header
+
+
+def test_upstream_and_application_reach_the_script_verbatim():
+    upstream = dataclasses.replace(UPSTREAM, ca_pem=TEST_PEM, paths=("/api/", "/cart/"))
+    web = rendered_parameters(render_user_data(valid_params(upstream=upstream)), UPSTREAM_NAMES)
+    assert web == {"UPSTREAM_ADDRESS": "app-internal.shop.example.org", "UPSTREAM_PORT": "8443",
+                   "UPSTREAM_SERVER_NAME": "app-internal.shop.example.org", "UPSTREAM_CA_PEM": TEST_PEM.strip(),
+                   "PROXIED_PATHS": "/api/ /cart/", "DNS_RESOLVER": "169.254.169.253", "UPSTREAM_CONNECT_TIMEOUT": "3",
+                   "UPSTREAM_READ_TIMEOUT": "30", "UPSTREAM_TRIES": "2", "APP_COMMAND": "", "APP_SOURCE": ""}
+    application = Application(command="/usr/bin/node /srv/shop/server.js", port=3000, environment={"MODE": "prod"},
+                              packages=("nodejs",), database_config_parameter="/shop/app/database")
+    app = rendered_parameters(render_user_data(valid_params(role="app", application=application)), APP_NAMES)
+    assert app == {"APP_COMMAND": "/usr/bin/node /srv/shop/server.js", "APP_PORT": "3000",
+                   "APP_ENVIRONMENT": "MODE=prod", "APP_PACKAGES": "nodejs", "APP_SOURCE": "",
+                   "DATABASE_CONFIG_PARAMETER": "/shop/app/database", "DATABASE_CA_PEM": "", "UPSTREAM_ADDRESS": ""}
+
+
+def test_an_app_host_without_a_command_ships_the_built_in_application():
+    app = rendered_parameters(render_user_data(valid_params(role="app")), APP_NAMES)
+    assert app["APP_SOURCE"] == builtin_application_source()
+    assert app["APP_PORT"] == "8000"
+
+
+@pytest.mark.parametrize("role, field, value", [
+    ("app", "upstream", UPSTREAM),
+    ("web", "application", Application()),
+])
+def test_role_specific_settings_are_refused_on_the_other_role(role, field, value):
+    with pytest.raises(ValueError, match=f"'{field}' is only for the"):
+        render_user_data(valid_params(role=role, **{field: value}))
 
 
 def test_rendered_user_data_is_valid_bash(tmp_path):

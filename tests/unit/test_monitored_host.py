@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 from pathlib import Path
 
@@ -78,7 +79,9 @@ def test_log_groups_have_retention_and_encryption(alone):
 
 def test_user_data_is_the_rendered_bootstrap_file_and_starts_the_agent_from_the_parameter(alone):
     template = alone.by_path("aws_launch_template", "web/launch-template")
-    script = base64.b64decode(template["user_data"]).decode()
+    compressed = base64.b64decode(template["user_data"])
+    assert compressed[:2] == b"\x1f\x8b"  # gzip: cloud-init inflates it; EC2's 16 KiB limit counts these bytes
+    script = gzip.decompress(compressed).decode()
     assert script == host_user_data(PROPS)
     assert script.startswith("#!/bin/bash")
     assert "amazon-cloudwatch-agent-ctl" in script and "AmazonCloudWatch-shop-web" in script

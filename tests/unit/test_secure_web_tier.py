@@ -94,6 +94,7 @@ def _group_refs(stack) -> dict[str, str]:
     return {
         "alb": ref(stack, "aws_security_group", "web/alb-security-group", "id"),
         "web": ref(stack, "aws_security_group", "web/web-hosts/security-group", "id"),
+        "app-alb": ref(stack, "aws_security_group", "web/app-alb-security-group", "id"),
         "app": ref(stack, "aws_security_group", "web/app-hosts/security-group", "id"),
         "db": ref(stack, "aws_security_group", "database/security-group", "id"),
     }
@@ -114,7 +115,8 @@ def test_security_groups_chain_by_reference_exactly(reference_stack):
         ("alb", "0.0.0.0/0", 443),
         ("alb", "0.0.0.0/0", 80),
         ("web", "alb", 443),
-        ("app", "web", 8443),
+        ("app-alb", "web", 8443),
+        ("app", "app-alb", 8443),
         ("db", "app", 3306),
     }
 
@@ -134,7 +136,8 @@ def test_egress_is_limited_to_what_each_tier_needs(reference_stack):
         egress.add((names[rule["security_group_id"]], target, rule["from_port"]))
     assert egress == {
         ("alb", "web", 443),
-        ("web", "app", 8443),
+        ("web", "app-alb", 8443),
+        ("app-alb", "app", 8443),
         ("app", "db", 3306),
         ("web", "0.0.0.0/0", 443), ("web", "0.0.0.0/0", 80),
         ("app", "0.0.0.0/0", 443), ("app", "0.0.0.0/0", 80),
@@ -157,7 +160,7 @@ def test_web_and_app_tiers_are_separate_host_groups_and_the_database_is_elsewher
     app = reference_stack.by_path("aws_autoscaling_group", "web/app-hosts/hosts")
     assert web["desired_capacity"] == 3 and app["desired_capacity"] == 2
     assert web["target_group_arns"] == [ref(reference_stack, "aws_lb_target_group", "web/web-targets", "arn")]
-    assert "target_group_arns" not in app
+    assert app["target_group_arns"] == [ref(reference_stack, "aws_lb_target_group", "web/app-targets", "arn")]
     assert len(web["vpc_zone_identifier"]) == 3
     assert all("private" in subnet for subnet in web["vpc_zone_identifier"])
     cluster = reference_stack.by_path("aws_rds_cluster", "database/cluster")
@@ -218,7 +221,8 @@ def test_a_tier_without_a_topic_alarms_to_its_own_kms_encrypted_topic(defaults_o
     assert stack.by_path("aws_sns_topic", "web/alarm-topic/topic")["kms_master_key_id"] == ref(
         stack, "aws_kms_key", "web/alarm-topic/key", "arn")
     alarms = stack.resources("aws_cloudwatch_metric_alarm")
-    assert len(alarms) == 2 + 3 + 3  # fleet QPS high and low, and three per host group
+    # QPS high and low, 5xx, p99 latency and healthy hosts per load balancer (2), three per host group (2)
+    assert len(alarms) == 2 * (2 + 3) + 2 * 3
     assert {name: (alarm.get("alarm_actions"), alarm.get("ok_actions")) for name, alarm in alarms.items()} == {
         name: ([topic], [topic]) for name in alarms}
 
@@ -234,3 +238,52 @@ def test_a_tier_given_a_topic_makes_none_of_its_own(reference_stack):
     assert len(reference_stack.resources("aws_sns_topic")) == 1
     assert all(alarm["alarm_actions"] == [given]
                for alarm in reference_stack.resources("aws_cloudwatch_metric_alarm").values())
+
+
+def test_app_tier_sits_behind_an_internal_https_load_balancer_with_its_own_verified_name(reference_stack):
+    alb = reference_stack.by_path("aws_lb", "web/app-alb")
+    assert alb["internal"] is True and alb["drop_invalid_header_fields"] is True
+    assert alb["desync_mitigation_mode"] == "strictest" and alb["enable_deletion_protection"] is True
+    assert alb["access_logs"]["enabled"] is True
+    assert "private" in json.dumps(alb["subnets"]) and "public" not in json.dumps(alb["subnets"])
+    listener = reference_stack.by_path("aws_lb_listener", "web/app-https-listener")
+    assert (listener["port"], listener["protocol"], listener["ssl_policy"]) == (
+        8443, "HTTPS", "ELBSecurityPolicy-TLS13-1-2-2021-06")
+    assert listener["certificate_arn"] == ref(reference_stack, "aws_acm_certificate_validation",
+                                              "web/app-certificate/validation", "certificate_arn")
+    certificate = reference_stack.by_path("aws_acm_certificate", "web/app-certificate/certificate")
+    assert certificate["domain_name"] == "app-internal.www.example.com"
+    record = reference_stack.by_path("aws_route53_record", "web/app-alias")
+    assert (record["name"], record["zone_id"]) == ("app-internal.www.example.com", "Z00000000000EXAMPLE")
+    assert record["alias"]["name"] == ref(reference_stack, "aws_lb", "web/app-alb", "dns_name")
+    group = reference_stack.by_path("aws_lb_target_group", "web/app-targets")
+    assert (group["protocol"], group["port"], group["health_check"]["protocol"]) == ("HTTPS", 8443, "HTTPS")
+
+
+def test_app_tier_reads_only_its_database_parameter_secret_and_key(reference_stack):
+    parameter = reference_stack.by_path("aws_ssm_parameter", "web/database-config")
+    assert parameter["name"] == "/secure-web/sweb-app/database"
+    for field in ("aws_rds_cluster.database_cluster", "endpoint", "master_user_secret", "port", "database"):
+        assert field in parameter["value"]
+    policy = json.loads(reference_stack.by_path("aws_iam_role_policy", "web/app-hosts/database-access")["policy"])
+    assert {(statement["Action"], statement["Resource"]) for statement in policy["Statement"]} == {
+        ("ssm:GetParameter", ref(reference_stack, "aws_ssm_parameter", "web/database-config", "arn")),
+        ("secretsmanager:GetSecretValue",
+         "${" + reference_stack.address_of("aws_rds_cluster", "database/cluster") + ".master_user_secret[0].secret_arn}"),
+        ("kms:Decrypt", ref(reference_stack, "aws_kms_key", "database/key", "arn")),
+    }
+    roles = {policy["role"] for policy in reference_stack.resources("aws_iam_role_policy").values()}
+    assert ref(reference_stack, "aws_iam_role", "web/web-hosts/role", "name") not in roles  # web hosts get no grant
+
+
+def test_app_hosts_alarm_on_the_internal_load_balancer_like_the_web_tier(reference_stack):
+    alarms = reference_stack.resources("aws_cloudwatch_metric_alarm").values()
+    names = {alarm["alarm_name"] for alarm in alarms}
+    for tier in ("web tier", "app tier"):
+        assert {f"secure-web/web {tier} {title}" for title in ("target 5xx", "p99 latency", "no healthy host")} <= names
+    app_qps = [alarm for alarm in alarms if alarm["alarm_name"].startswith("secure-web/web app tier fleet QPS")]
+    assert len(app_qps) == 2
+    app_suffix = ref(reference_stack, "aws_lb", "web/app-alb", "arn_suffix")
+    assert all(alarm["metric_query"][0]["metric"]["dimensions"] == {"LoadBalancer": app_suffix} for alarm in app_qps)
+    widgets = json.loads(reference_stack.by_path("aws_cloudwatch_dashboard", "web/dashboard")["dashboard_body"])
+    assert [w["properties"]["title"].startswith("App tier: ") for w in widgets["widgets"]] == [False] * 3 + [True] * 3

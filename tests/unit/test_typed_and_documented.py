@@ -156,7 +156,8 @@ def test_warning_from_a_construct_built_directly_points_at_the_line_building_it(
 def test_warning_from_a_nested_host_points_at_the_line_building_the_tier(tmp_path):
     # GIVEN a tier whose shorter log retention is inherited by its MonitoredHosts
     stack = _stack(tmp_path)
-    props = SecureWebTierProps(network=REF, certificate_arn=CERTIFICATE_ARN, access_log_retention_days=30)
+    props = SecureWebTierProps(network=REF, certificate_arn=CERTIFICATE_ARN, hosted_zone_id="Z00000000000EXAMPLE",
+            app_domain_name="app.internal.example.com", access_log_retention_days=30)
     # WHEN the user builds the tier
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -175,7 +176,8 @@ class _UserStack(cdktf.TerraformStack):
         super().__init__(scope, construct_id)
         resource_module("provider").AwsProvider(self, "aws", region="eu-west-1")
         self.tier_line = _next_line()
-        SecureWebTier(self, "web", SecureWebTierProps(network=REF, certificate_arn=CERTIFICATE_ARN,
+        SecureWebTier(self, "web", SecureWebTierProps(network=REF, certificate_arn=CERTIFICATE_ARN, hosted_zone_id="Z00000000000EXAMPLE",
+            app_domain_name="app.internal.example.com",
                                                       enable_deletion_protection=False))
 
 

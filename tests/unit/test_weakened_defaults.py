@@ -49,7 +49,8 @@ def weakened(tmp_path_factory):
         warnings.simplefilter("always")
         network = Network(stack, "network", NetworkProps(flow_log_retention_days=30, nat_gateway_per_az=False))
         SecureWebTier(stack, "web", SecureWebTierProps(
-            network=network.ref, certificate_arn=CERTIFICATE_ARN, drop_invalid_header_fields=False,
+            network=network.ref, certificate_arn=CERTIFICATE_ARN, hosted_zone_id="Z00000000000EXAMPLE",
+            app_domain_name="app.internal.example.com", drop_invalid_header_fields=False,
             desync_mitigation_mode="defensive", enable_deletion_protection=False, access_log_retention_days=90,
             ssl_policy="ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
             waf_managed_rule_groups=("AWSManagedRulesCommonRuleSet",),

@@ -4,6 +4,8 @@
 # Leaves the host serving HTTPS (TLS 1.2/1.3 only) with nginx, nginx
 # stub_status and the Prometheus nginx exporter on loopback only, an nftables
 # default-drop firewall, and (on EC2) the CloudWatch and SSM agents.
+# A web host proxies to the app tier over TLS with certificate and name
+# verification; an app host runs the application on loopback behind nginx.
 # Idempotent: a second run changes nothing. Any error stops nginx, so the load
 # balancer takes the host out of service, and exits non-zero, so cloud-init
 # reports the failure: never a half-configured host in service.
@@ -15,7 +17,10 @@ set -Eeuo pipefail
 # @@SECURE_WEB_PARAMETERS@@
 
 for parameter in ROLE HTTPS_PORT ALLOWED_HTTPS_CIDRS SSH_ALLOWED_CIDRS CLOUDWATCH_AGENT \
-    AGENT_CONFIG_PARAMETER AGENT_CONFIG_JSON PROMETHEUS_SCRAPE_CONFIG_PATH PROMETHEUS_SCRAPE_YAML; do
+    AGENT_CONFIG_PARAMETER AGENT_CONFIG_JSON PROMETHEUS_SCRAPE_CONFIG_PATH PROMETHEUS_SCRAPE_YAML \
+    UPSTREAM_ADDRESS UPSTREAM_PORT UPSTREAM_SERVER_NAME UPSTREAM_CA_PEM PROXIED_PATHS DNS_RESOLVER \
+    UPSTREAM_CONNECT_TIMEOUT UPSTREAM_READ_TIMEOUT UPSTREAM_TRIES \
+    APP_COMMAND APP_PORT APP_ENVIRONMENT APP_PACKAGES APP_SOURCE DATABASE_CONFIG_PARAMETER DATABASE_CA_PEM; do
     [[ -v $parameter ]] || { echo "not rendered: $parameter is not set" >&2; exit 2; }
 done
 
@@ -30,7 +35,22 @@ readonly STUB_STATUS_LISTEN=127.0.0.1:8080
 readonly EXPORTER_LISTEN=127.0.0.1:9113
 readonly IMDS=http://169.254.169.254/latest
 readonly CLOUDWATCH_AGENT_CTL=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl
-readonly PACKAGES=(nginx nftables openssl prometheus-nginx-exporter curl ca-certificates)
+readonly UPSTREAM_CA=$TLS_DIR/upstream-ca.pem
+readonly DATABASE_CA=$TLS_DIR/database-ca.pem
+readonly APP_DIR=$STATE_DIR/app
+readonly APP_ENV=$APP_DIR/app.env
+readonly DATABASE_CONFIG=$APP_DIR/database.json
+readonly APP_LIB=/usr/local/lib/secure-web
+readonly APP_USER=secure-web-app
+# ACM issues the app tier's certificate under Amazon's roots: the web tier trusts only them by default.
+readonly AMAZON_ROOTS=(/usr/share/ca-certificates/mozilla/Amazon_Root_CA_{1,2,3,4}.crt)
+readonly RDS_TRUSTSTORE=https://truststore.pki.rds.amazonaws.com
+PACKAGES=(nginx nftables openssl prometheus-nginx-exporter curl ca-certificates)
+if [[ $ROLE == app ]]; then
+    read -r -a extra_packages <<< "$APP_PACKAGES"
+    PACKAGES+=(mariadb-client python3 python3-boto3 "${extra_packages[@]}")
+fi
+readonly PACKAGES
 export DEBIAN_FRONTEND=noninteractive
 
 log() { echo "secure-web-bootstrap: $*"; }
@@ -168,6 +188,162 @@ ensure_certificate() {
     chmod 0644 "$TLS_CERT"
 }
 
+# The CAs the web host trusts for the app tier: the given bundle, else Amazon's roots.
+write_upstream_ca() {
+    if [[ -n $UPSTREAM_CA_PEM ]]; then
+        printf '%s\n' "$UPSTREAM_CA_PEM"
+    else
+        cat "${AMAZON_ROOTS[@]}"
+    fi | install_if_changed 0644 "$UPSTREAM_CA" || true
+    openssl x509 -noout -in "$UPSTREAM_CA"
+}
+
+# The CAs the app host trusts for the database: the given bundle, else the RDS bundle of the region.
+write_database_ca() {
+    local region staged
+    staged=$(mktemp)
+    if [[ -n $DATABASE_CA_PEM ]]; then
+        printf '%s\n' "$DATABASE_CA_PEM" > "$staged"
+    elif ((CLOUDWATCH_AGENT)); then
+        region=$(imds_get "$(imds_token)" placement/region)
+        curl -fsS --proto =https --tlsv1.2 --retry 5 --max-time 60 -o "$staged" \
+            "$RDS_TRUSTSTORE/$region/$region-bundle.pem"
+    else
+        log "no database CA: outside AWS the database_ca_pem prop is required" >&2
+        return 1
+    fi
+    openssl x509 -noout -in "$staged"
+    install_if_changed 0644 "$DATABASE_CA" < "$staged" || true
+    rm -f "$staged"
+}
+
+# The upstream address sits in a variable so nginx re-resolves it (an internal
+# load balancer's addresses change) with the VPC resolver; an IP needs none.
+nginx_proxy_locations() {
+    local path
+    for path in $PROXIED_PATHS; do
+        cat <<EOF
+    location $path {
+        set \$secure_web_upstream $UPSTREAM_ADDRESS;
+        proxy_pass https://\$secure_web_upstream:$UPSTREAM_PORT;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host \$host;
+        proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto https;
+        proxy_ssl_server_name on;
+        proxy_ssl_name $UPSTREAM_SERVER_NAME;
+        proxy_ssl_verify on;
+        proxy_ssl_verify_depth 4;
+        proxy_ssl_trusted_certificate $UPSTREAM_CA;
+        proxy_ssl_protocols TLSv1.2 TLSv1.3;
+        proxy_ssl_session_reuse on;
+        proxy_connect_timeout ${UPSTREAM_CONNECT_TIMEOUT}s;
+        proxy_send_timeout ${UPSTREAM_READ_TIMEOUT}s;
+        proxy_read_timeout ${UPSTREAM_READ_TIMEOUT}s;
+        proxy_next_upstream error timeout;
+        proxy_next_upstream_tries $UPSTREAM_TRIES;
+        proxy_next_upstream_timeout $((UPSTREAM_CONNECT_TIMEOUT * UPSTREAM_TRIES))s;
+    }
+
+EOF
+    done
+}
+
+nginx_app_location() {
+    cat <<EOF
+    location / {
+        proxy_pass http://127.0.0.1:$APP_PORT;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host \$host;
+        proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto https;
+        proxy_connect_timeout 2s;
+        proxy_read_timeout 30s;
+    }
+EOF
+}
+
+# What the site serves besides /healthz: the app tier (web), the application (app).
+nginx_site_locations() {
+    if [[ $ROLE == app ]]; then
+        nginx_app_location
+        return
+    fi
+    if [[ -n $PROXIED_PATHS ]]; then
+        printf '    resolver %s valid=30s ipv6=off;\n    resolver_timeout 5s;\n\n' "$DNS_RESOLVER"
+        nginx_proxy_locations
+    fi
+    [[ " $PROXIED_PATHS " == *" / "* ]] && return
+    cat <<EOF
+    location / {
+        try_files \$uri \$uri/ =404;
+    }
+EOF
+}
+
+app_environment() {
+    local region=""
+    ((CLOUDWATCH_AGENT)) && region=$(imds_get "$(imds_token)" placement/region)
+    printf 'SECURE_WEB_APP_LISTEN=127.0.0.1:%s\n' "$APP_PORT"
+    printf 'SECURE_WEB_DATABASE_CA=%s\n' "$DATABASE_CA"
+    printf 'SECURE_WEB_DATABASE_CONFIG=%s\n' "$DATABASE_CONFIG"
+    if ((CLOUDWATCH_AGENT)); then
+        printf 'SECURE_WEB_DATABASE_PARAMETER=%s\nAWS_REGION=%s\n' "$DATABASE_CONFIG_PARAMETER" "$region"
+    fi
+    [[ -z $APP_ENVIRONMENT ]] || printf '%s\n' "$APP_ENVIRONMENT"
+}
+
+app_unit() {
+    local command=${APP_COMMAND:-/usr/bin/python3 $APP_LIB/secure_web_app.py}
+    cat <<EOF
+# Written by the secure_web bootstrap: the application, on loopback only, behind nginx.
+[Unit]
+Description=secure_web application
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+User=$APP_USER
+Group=$APP_USER
+EnvironmentFile=$APP_ENV
+ExecStart=$command
+Restart=on-failure
+RestartSec=2s
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectControlGroups=yes
+RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
+
+[Install]
+WantedBy=multi-user.target
+EOF
+}
+
+configure_app() {
+    local changed=0
+    getent passwd "$APP_USER" > /dev/null \
+        || useradd --system --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin "$APP_USER"
+    install -d -m 0750 -o root -g "$APP_USER" "$APP_DIR"
+    write_database_ca
+    if [[ -z $APP_COMMAND ]]; then
+        printf '%s\n' "$APP_SOURCE" | install_if_changed 0644 "$APP_LIB/secure_web_app.py" && changed=1
+    fi
+    app_environment | install_if_changed 0640 "$APP_ENV" "$APP_USER" && changed=1
+    app_unit | install_if_changed 0644 /etc/systemd/system/secure-web-app.service && changed=1
+    if ((changed)); then
+        systemctl daemon-reload
+        systemctl enable --quiet secure-web-app.service
+        systemctl restart secure-web-app.service
+    fi
+    systemctl is-active --quiet secure-web-app.service || systemctl start secure-web-app.service
+}
+
 nginx_conf() {
     cat <<'EOF'
 # Written by the secure_web bootstrap.
@@ -230,9 +406,7 @@ server {
         return 200 "ok\n";
     }
 
-    location / {
-        try_files \$uri \$uri/ =404;
-    }
+$(nginx_site_locations)
 }
 EOF
 }
@@ -344,7 +518,8 @@ restart_on_failure() {
 write_bootstrap_env() {
     local name
     for name in ROLE HTTPS_PORT ALLOWED_HTTPS_CIDRS SSH_ALLOWED_CIDRS CLOUDWATCH_AGENT AGENT_CONFIG_PARAMETER AGENT_CONFIG_PATH \
-        PROMETHEUS_SCRAPE_CONFIG_PATH TLS_KEY TLS_CERT STUB_STATUS_LISTEN EXPORTER_LISTEN; do
+        PROMETHEUS_SCRAPE_CONFIG_PATH TLS_KEY TLS_CERT STUB_STATUS_LISTEN EXPORTER_LISTEN UPSTREAM_ADDRESS UPSTREAM_PORT \
+        UPSTREAM_SERVER_NAME UPSTREAM_CA PROXIED_PATHS APP_PORT DATABASE_CONFIG_PARAMETER DATABASE_CONFIG DATABASE_CA; do
         printf "%s='%s'\n" "$name" "${!name}"
     done | install_if_changed 0644 "$BOOTSTRAP_ENV" || true
 }
@@ -356,6 +531,12 @@ main() {
     install_missing_packages
     configure_firewall
     ensure_certificate
+    if [[ $ROLE == app ]]; then
+        services+=(secure-web-app.service)
+        configure_app
+    elif [[ -n $PROXIED_PATHS ]]; then
+        write_upstream_ca
+    fi
     if ((CLOUDWATCH_AGENT)); then
         services+=(amazon-cloudwatch-agent.service amazon-ssm-agent.service)
         install_aws_agents
