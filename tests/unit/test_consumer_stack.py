@@ -27,9 +27,11 @@ CONSUMER_APP = textwrap.dedent("""
     network = Network(stack, "net")
     tier = SecureWebTier(stack, "shop", SecureWebTierProps(
         network=network.ref, name="shop",
-        certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/0f0f0f0f-1111-2222-3333-444455556666"))
+        certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/0f0f0f0f-1111-2222-3333-444455556666",
+        hosted_zone_id="Z0123456789ABCDEFGHIJ", app_domain_name="shop-app.internal.example.net",
+        app_certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/0f0f0f0f-1111-2222-3333-777788889999"))
     db = ReplicatedMySQL(stack, "orders", ReplicatedMySQLProps(network=network.ref, name="orders"))
-    db.connections.allow_default_port_from(tier.app_connections, "MySQL from the shop app tier")
+    tier.connect_database(db)
     MonitoredHost(stack, "batch", MonitoredHostProps(
         name="batch", role="app", vpc_id=network.vpc_id, subnet_ids=network.ref.private_subnet_ids,
         allowed_https_cidrs=("10.0.0.0/16",), instance_count=1, https_port=9443))
@@ -66,6 +68,8 @@ def test_consumer_stack_synthesizes_from_the_installed_package(tmp_path):
     assert not resources.get("aws_acm_certificate")
     listener = next(l for l in resources["aws_lb_listener"].values() if l["port"] == 443)
     assert listener["certificate_arn"].startswith("arn:aws:acm:us-east-1:")
+    internal = next(l for l in resources["aws_lb_listener"].values() if l["port"] == 8443)
+    assert internal["certificate_arn"].endswith("777788889999")
     # AND Terraform itself accepts the consumer's stack (offline: templates, references, keys)
     checked = check_document(document, file="consumer", terraform=terraform_binary())
     assert [str(error) for error in checked.errors] == []

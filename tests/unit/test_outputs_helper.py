@@ -47,9 +47,10 @@ def consumer(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     resource_module("provider").AwsProvider(stack, "aws", region="us-east-2")
     network = Network(stack, "edge-net")
     tier = SecureWebTier(stack, "storefront", SecureWebTierProps(
-        network=network.ref, name="shopfront", certificate_arn=CERTIFICATE_ARN))
+        network=network.ref, name="shopfront", certificate_arn=CERTIFICATE_ARN, hosted_zone_id="Z0123456789ABCDEFGHIJ",
+        app_domain_name="app.shop.example.net"))
     orders = ReplicatedMySQL(stack, "orders", ReplicatedMySQLProps(network=network.ref, name="orders-db"))
-    orders.connections.allow_default_port_from(tier.app_connections, "MySQL from the storefront app tier")
+    tier.connect_database(orders)
     declared = verifier_outputs(Construct(stack, "verification"), tier=tier, database=orders)
     return SimpleNamespace(declared=declared, stack=synth_stack(app, "shop"))
 

@@ -24,7 +24,8 @@ def banded(tmp_path_factory):
     network = Network(stack, "network", NetworkProps())
     alarms = AlarmTopic(stack, "alarms")
     tier = SecureWebTier(stack, "web", SecureWebTierProps(
-        network=network.ref, certificate_arn=CERTIFICATE_ARN, alarm_topic_arn=alarms.topic_arn,
+        network=network.ref, certificate_arn=CERTIFICATE_ARN, hosted_zone_id="Z0123456789ABCDEFGHIJ",
+        app_domain_name="app.shop.example.net", alarm_topic_arn=alarms.topic_arn,
         qps_anomaly_band_stddevs=2.5, qps_evaluation_periods=3,
     ))
     assert tier.qps_anomaly_alarm_name is not None
