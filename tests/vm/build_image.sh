@@ -22,6 +22,8 @@ readonly PACKAGES=(
     cloud-init openssh-server python3
     # what the bootstrap configures (preinstalled: the guest cannot download)
     nginx nftables openssl prometheus-nginx-exporter curl ca-certificates
+    # what the app host's bootstrap installs on EC2 (preinstalled here for the same reason)
+    mariadb-client python3-boto3
 )
 
 rootfs=$(mktemp -d /var/tmp/secure-web-rootfs.XXXXXX)

@@ -1,8 +1,10 @@
-"""One booted VM per pytest session, shared by every module of the VM suite.
+"""Two booted VMs per pytest session (a web host and an app host), shared by every module of the VM suite.
 
-Booting takes minutes under TCG, so every ``tests/vm`` module runs against the same
-guest, in file order, and a test marked ``breaks_host`` (it deliberately breaks the
-guest) always runs last, whatever order the modules were named in on the command line.
+Booting takes minutes under TCG, so both guests boot once, in parallel, and every
+``tests/vm`` module runs against them, in file order; the web VM (``vm``) proxies to the
+app VM, which reaches MariaDB servers on this machine (``request_path``). A test marked
+``breaks_host`` (it deliberately breaks the web guest) always runs last, whatever order
+the modules were named in on the command line.
 Opt in with ``pytest -m vm tests/vm`` after ``.ci/vm-setup.sh``; a run that does not
 select the ``vm`` marker skips the suite.
 """
@@ -17,7 +19,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from harness import VM_HOST_PROPS, SynthesizedHost, VirtualMachine, booted_vm, synthesized_host
+from harness import VM_HOST_PROPS, GuestForward, SynthesizedHost, VirtualMachine, VmSpec, booted_vms, free_port, \
+    synthesized_host
+from mysql_server import MySqlServer, running_mysql
+from request_path import (APP_ADDRESS, APP_PORT, DATABASE_ADDRESSES, MYSQL_PORT, Pki, RequestPath, app_host_props,
+                          make_pki, web_host_props, write_database_settings)
 
 REQUIRED_TOOLS = ("qemu-system-x86_64", "qemu-img", "mmdebstrap", "mkfs.ext4", "genisoimage", "ssh", "ssh-keygen")
 BREAKS_HOST = "breaks_host"
@@ -75,21 +81,65 @@ def emulate_fetch_config(machine: VirtualMachine, synthesized: SynthesizedHost) 
 
 
 @pytest.fixture(scope="session")
-def synthesized() -> SynthesizedHost:
-    return synthesized_host(**VM_HOST_PROPS)
+def pki(tmp_path_factory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture(scope="session")
-def user_data(synthesized) -> str:
+def synthesized(pki) -> SynthesizedHost:
+    return synthesized_host(**web_host_props(pki))
+
+
+@pytest.fixture(scope="session")
+def synthesized_app(pki) -> SynthesizedHost:
+    return synthesized_host(**app_host_props(pki))
+
+
+@pytest.fixture(scope="session")
+def user_data(synthesized) -> bytes:
     return synthesized.user_data
 
 
 @pytest.fixture(scope="session")
-def vm(request, timings, user_data, synthesized, report) -> Iterator[VirtualMachine]:
+def databases(pki, tmp_path_factory) -> Iterator[dict[str, MySqlServer]]:
+    """The trusted (test CA, TLS required), untrusted (another CA) and plain (no TLS) MariaDB servers."""
+    root = tmp_path_factory.mktemp("mysql")
+    with running_mysql(root, tls=pki.database, require_secure_transport=True) as trusted, \
+            running_mysql(root, tls=pki.untrusted_database, require_secure_transport=True) as untrusted, \
+            running_mysql(root, tls=None, require_secure_transport=False) as plain:
+        yield {"trusted": trusted, "untrusted": untrusted, "plain": plain}
+
+
+@pytest.fixture(scope="session")
+def booted(request, timings, user_data, synthesized, synthesized_app, databases, report) \
+        -> Iterator[dict[str, VirtualMachine]]:
+    """Both VMs, booted in parallel: the web VM reaches the app VM's TLS port, the app VM the databases."""
+    app_tls_port = free_port()
+    web = VmSpec(name="vm-web", user_data=user_data,
+                 guest_forwards=(GuestForward(APP_ADDRESS, APP_PORT, app_tls_port),))
+    app = VmSpec(name="vm-app", user_data=synthesized_app.user_data, guest_ports=(APP_PORT,),
+                 host_ports={APP_PORT: app_tls_port},
+                 guest_forwards=tuple(GuestForward(DATABASE_ADDRESSES[kind], MYSQL_PORT, server.port)
+                                      for kind, server in databases.items()))
     failures_before = request.session.testsfailed
-    with booted_vm(user_data, timings) as machine:
-        emulate_fetch_config(machine, synthesized)
-        yield machine
+    with booted_vms([web, app], timings) as machines:
+        emulate_fetch_config(machines["vm-web"], synthesized)
+        yield machines
         if request.session.testsfailed > failures_before:
-            output = machine.ssh("tail -n 60 /var/log/cloud-init-output.log", check=False).stdout
-            report(f"---- cloud-init-output.log tail ----\n{output}\n{machine.serial_tail()}")
+            for machine in machines.values():
+                output = machine.ssh("tail -n 60 /var/log/cloud-init-output.log", check=False).stdout
+                report(f"---- {machine.name} cloud-init-output.log tail ----\n{output}\n{machine.serial_tail()}")
+
+
+@pytest.fixture(scope="session")
+def vm(booted) -> VirtualMachine:
+    """The web VM: the host suite's subject, and the request path's front door."""
+    return booted["vm-web"]
+
+
+@pytest.fixture(scope="session")
+def request_path(booted, databases, pki) -> RequestPath:
+    path = RequestPath(web=booted["vm-web"], app=booted["vm-app"], databases=databases, pki=pki)
+    path.present_app_certificate("trusted")
+    write_database_settings(path, "trusted")
+    return path

@@ -1,21 +1,31 @@
-"""Boot a Debian 12 qemu VM with MonitoredHost's synthesized user data, for the host test suite.
+"""Boot Debian 12 qemu VMs with MonitoredHost's synthesized user data, for the host test suites.
 
 The image is built once with mmdebstrap (``build_image.sh``) and cached under
 ``$SECURE_WEB_VM_CACHE`` (default ``~/.cache/secure-web/vm``), keyed by a hash
 of the build script. Each VM boots a throw-away qcow2 overlay of it, with a
-NoCloud seed whose user-data is exactly the script MonitoredHost puts in its
-launch template; the ephemeral SSH key goes in through the seed's meta-data
-``public-keys`` (for the default user "admin"), so the user data stays untouched.
+NoCloud seed whose user-data is exactly what MonitoredHost puts in its launch
+template (text, or gzip-compressed bytes, written as is); the ephemeral SSH key
+goes in through the seed's meta-data ``public-keys`` (for the default user
+"admin"), so the user data stays untouched. The meta-data's ``local-hostname``
+is the VM's name. ``booted_vms`` boots several VMs at once (web and app hosts);
+``booted_vm`` boots the single VM of the host suite.
 
-Networking is qemu user-net with ``restrict=on``: the guest reaches nothing
-but its forwarded ports on 127.0.0.1 (SSH, and HTTPS for load tests).
+Networking is qemu user-net with ``restrict=on``, one network per VM: the CI
+machine reaches a guest only through its forwarded ports on 127.0.0.1 (SSH, and
+the ``guest_ports``, such as HTTPS for load tests), and a guest reaches nothing
+but its ``guest_forwards``: an address and port inside 10.0.2.0/24 whose
+connections qemu hands to socat, which carries each to a port on the CI
+machine's 127.0.0.1 (another VM's forwarded port, or a database server). Guests
+never reach each other directly.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import gzip
 import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -25,14 +35,19 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BUILD_SCRIPT = HERE / "build_image.sh"
 QEMU_NETWORK = "10.0.2.0/24"
 """qemu user-net's guest network; SSH reaches the guest from 10.0.2.2 inside it."""
+QEMU_RESERVED_ADDRESSES = frozenset({"10.0.2.0", "10.0.2.2", "10.0.2.3", "10.0.2.15", "10.0.2.255"})
+"""The network and broadcast addresses, qemu's gateway and DNS, and the address its DHCP gives the guest."""
+GUEST_SSH_PORT = 22
+GZIP_MAGIC = b"\x1f\x8b"
 GUEST_HTTPS_PORT = 443
 BOOT_TIMEOUT_SECONDS = 300
 CLOUD_INIT_TIMEOUT_SECONDS = 600
@@ -94,8 +109,10 @@ def ensure_image() -> tuple[Image, bool]:
 class SynthesizedHost:
     """What a one-MonitoredHost stack hands to AWS, as Terraform would evaluate it."""
 
-    user_data: str
-    """The launch template's user data, base64-decoded."""
+    user_data: bytes
+    """The launch template's user data, base64-decoded: what cloud-init receives (MonitoredHost gzip-compresses it)."""
+    script: str
+    """The bootstrap script the user data carries (inflated when gzip-compressed)."""
     agent_config: str
     """The agent-configuration SSM parameter's value after Terraform evaluated its template (what the agent fetches)."""
 
@@ -122,7 +139,9 @@ def synthesized_host(**props: object) -> SynthesizedHost:
         synthesized = json.loads(cdktf.Testing.synth(stack))
     (template,) = _single(synthesized, "aws_launch_template")
     (parameter,) = _single(synthesized, "aws_ssm_parameter")
-    return SynthesizedHost(user_data=base64.b64decode(template["user_data"]).decode(),
+    user_data = base64.b64decode(template["user_data"])
+    script = gzip.decompress(user_data) if user_data[:2] == GZIP_MAGIC else user_data
+    return SynthesizedHost(user_data=user_data, script=script.decode(),
                            agent_config=render_strings({"agent": parameter["value"]})["agent"])
 
 
@@ -133,8 +152,8 @@ def _single(synthesized: dict, resource_type: str) -> list[dict]:
     return bodies
 
 
-def synthesized_user_data(**props: object) -> str:
-    """The user data of the launch template a one-MonitoredHost stack synthesizes, base64-decoded."""
+def synthesized_user_data(**props: object) -> bytes:
+    """The user data of the launch template a one-MonitoredHost stack synthesizes, base64-decoded (gzip-compressed)."""
     return synthesized_host(**props).user_data
 
 
@@ -144,22 +163,119 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class VirtualMachine:
-    """One booted guest; use as a context manager, which always shuts it down and cleans up."""
+@dataclass(frozen=True)
+class GuestForward:
+    """A guest's TCP connections to ``guest_address:guest_port`` carried by qemu to ``127.0.0.1:host_port`` here.
 
-    def __init__(self, image: Image, user_data: str, *, memory_mb: int = 2048) -> None:
+    ``guest_address`` is inside qemu's 10.0.2.0/24 and none of ``QEMU_RESERVED_ADDRESSES``
+    (qemu refuses those). Each guest connection gets its own connection to ``host_port``, made
+    when the guest connects, so the server there may start after the VM.
+    """
+
+    guest_address: str
+    guest_port: int
+    host_port: int
+
+    def __post_init__(self) -> None:
+        address = ipaddress.ip_address(self.guest_address)
+        if address not in ipaddress.ip_network(QEMU_NETWORK) or self.guest_address in QEMU_RESERVED_ADDRESSES:
+            raise ValueError(f"guest_address must be in {QEMU_NETWORK} and none of {sorted(QEMU_RESERVED_ADDRESSES)}."
+                             f" Got: {self.guest_address}")
+        for field, port in (("guest_port", self.guest_port), ("host_port", self.host_port)):
+            if not 1 <= port <= 65535:
+                raise ValueError(f"{field} must be between 1 and 65535. Got: {port}")
+
+    def netdev_option(self, log: Path) -> str:
+        """The ``-netdev user`` option; socat's own errors go to ``log``, not into the guest's stream.
+
+        Under restrict=on libslirp (4.7, qemu 7.2) answers every guest-initiated connection
+        with a reset unless it matches a guestfwd, so these are a restricted guest's only ways
+        out. Checked by hand on a booted guest: a guestfwd'ed MariaDB answered over verified TLS,
+        three connections in a row and three at once; 10.0.2.2 (the CI machine, even a port
+        that listens on its 127.0.0.1), 10.0.2.3:53 and another port of the guestfwd address
+        were refused, and addresses outside 10.0.2.0/24 unreachable.
+
+        The target is ``cmd:socat``, one socat per guest connection, and not the chardev form
+        ``tcp:127.0.0.1:PORT``: that one connects once, when qemu starts (qemu exits if nothing
+        listens yet), and carries a single stream for the VM's life. MariaDB greets that
+        connection at qemu's start and drops it after connect_timeout (10 s), so every guest
+        connection hung without a greeting.
+        """
+        return (f"guestfwd=tcp:{self.guest_address}:{self.guest_port}"
+                f"-cmd:socat -lf {log} STDIO TCP:127.0.0.1:{self.host_port}")
+
+
+@dataclass(frozen=True)
+class VmSpec:
+    """What ``booted_vms`` boots: one VM's name, user data and network (see ``VirtualMachine``)."""
+
+    name: str
+    user_data: str | bytes
+    memory_mb: int = 2048
+    guest_ports: tuple[int, ...] = (GUEST_HTTPS_PORT,)
+    host_ports: Mapping[int, int] = field(default_factory=dict)
+    guest_forwards: tuple[GuestForward, ...] = ()
+
+
+class VirtualMachine:
+    """One booted guest; use as a context manager, which always shuts it down and cleans up.
+
+    ``user_data``: the NoCloud user-data, text or bytes (gzip-compressed user data is written as is).
+    ``name``: the guest's host name (meta-data ``local-hostname``) and the name in logs and timings.
+    ``guest_ports``: guest TCP ports each forwarded from a free 127.0.0.1 port (``forwarded_port``);
+    SSH is always forwarded (``ssh_port``).
+    ``host_ports``: the 127.0.0.1 port to use for some of the ``guest_ports``, when another VM's
+    ``GuestForward`` must name it before this VM exists (from ``free_port``); the rest get free ports.
+    ``guest_forwards``: where the guest may connect out to (``GuestForward``); nothing else is reachable.
+    """
+
+    def __init__(self, image: Image, user_data: str | bytes, *, memory_mb: int = 2048, name: str = "vm",
+                 guest_ports: Sequence[int] = (GUEST_HTTPS_PORT,), host_ports: Mapping[int, int] | None = None,
+                 guest_forwards: Sequence[GuestForward] = ()) -> None:
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", name):
+            raise ValueError(f"name must be a host name label (lower-case letters, digits, '-'). Got: {name!r}")
+        ports = list(guest_ports)
+        if len(set(ports)) != len(ports) or GUEST_SSH_PORT in ports or not all(1 <= port <= 65535 for port in ports):
+            raise ValueError(f"guest_ports must be distinct TCP ports other than SSH's {GUEST_SSH_PORT} (always "
+                             f"forwarded). Got: {ports}")
+        host_ports = dict(host_ports or {})
+        if not set(host_ports) <= set(ports) or len(set(host_ports.values())) != len(host_ports):
+            raise ValueError(f"host_ports must map some of guest_ports {ports} to distinct ports. Got: {host_ports}")
+        guest_ends = [(forward.guest_address, forward.guest_port) for forward in guest_forwards]
+        if len(set(guest_ends)) != len(guest_ends):
+            raise ValueError(f"guest_forwards must not repeat a guest address and port. Got: {guest_ends}")
+        if guest_forwards and shutil.which("socat") is None:
+            raise RuntimeError("guest_forwards need socat on this machine: run .ci/vm-setup.sh")
         self.image = image
         self.user_data = user_data
         self.memory_mb = memory_mb
-        self.workdir = Path(tempfile.mkdtemp(prefix="secure-web-vm-"))
+        self.name = name
+        self.guest_forwards = tuple(guest_forwards)
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"secure-web-vm-{name}-"))
         self.serial_log = self.workdir / "serial.log"
         self.ssh_config = self.workdir / "ssh_config"
         self.ssh_port = free_port()
-        self.https_port = free_port()
-        """127.0.0.1 port forwarded to the guest's HTTPS port (for load tests)."""
+        self._forwarded_ports = {port: host_ports.get(port) or free_port() for port in ports}
         self.process: subprocess.Popen[bytes] | None = None
+        self.started_at: float | None = None
+        """``time.monotonic()`` when qemu was started."""
         self.cloud_init_result: dict[str, object] = {}
         """cloud-init's ``result.json`` (v1: datasource, errors), once ``wait_for_cloud_init`` returned."""
+
+    def forwarded_port(self, guest_port: int) -> int:
+        """The 127.0.0.1 port forwarded to ``guest_port`` (one of ``guest_ports``, or SSH's 22)."""
+        if guest_port == GUEST_SSH_PORT:
+            return self.ssh_port
+        try:
+            return self._forwarded_ports[guest_port]
+        except KeyError:
+            raise ValueError(f"guest port {guest_port} of VM {self.name!r} is not forwarded; guest_ports: "
+                             f"{sorted(self._forwarded_ports)}") from None
+
+    @property
+    def https_port(self) -> int:
+        """The 127.0.0.1 port forwarded to the guest's HTTPS port 443 (for load tests)."""
+        return self.forwarded_port(GUEST_HTTPS_PORT)
 
     @property
     def testinfra_host(self) -> str:
@@ -200,19 +316,24 @@ class VirtualMachine:
         seed.mkdir()
         public_key = (key.with_suffix(".pub")).read_text().strip()
         (seed / "meta-data").write_text(
-            f"instance-id: secure-web-vm-{os.getpid()}-{int(time.time())}\n"
-            "local-hostname: secure-web-vm\n"
+            f"instance-id: secure-web-vm-{self.name}-{os.getpid()}-{int(time.time())}\n"
+            f"local-hostname: {self.name}\n"
             f"public-keys:\n  - {public_key}\n"
         )
-        (seed / "user-data").write_text(self.user_data)
+        user_data = self.user_data if isinstance(self.user_data, bytes) else self.user_data.encode()
+        (seed / "user-data").write_bytes(user_data)
         subprocess.run(["genisoimage", "-quiet", "-output", str(self.workdir / "seed.iso"), "-volid", "cidata",
                         "-joliet", "-rock", str(seed / "user-data"), str(seed / "meta-data")], check=True)
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(self.image.root),
                         str(self.workdir / "root.qcow2")], check=True)
 
     def _start(self) -> None:
-        forwards = (f"hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22,"
-                    f"hostfwd=tcp:127.0.0.1:{self.https_port}-:{GUEST_HTTPS_PORT}")
+        forwards = ",".join(
+            [f"hostfwd=tcp:127.0.0.1:{host_port}-:{guest_port}"
+             for guest_port, host_port in {GUEST_SSH_PORT: self.ssh_port, **self._forwarded_ports}.items()]
+            + [forward.netdev_option(self.workdir / f"guestfwd-{forward.guest_address}-{forward.guest_port}.log")
+               for forward in self.guest_forwards]
+        )
         command = [
             "qemu-system-x86_64", "-accel", "tcg", "-smp", "2", "-m", str(self.memory_mb),
             "-display", "none", "-monitor", "none", "-serial", f"file:{self.serial_log}",
@@ -224,8 +345,9 @@ class VirtualMachine:
             "-device", "virtio-net-pci,netdev=net0",
             "-device", "virtio-rng-pci",
         ]
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=open(self.workdir / "qemu.stderr", "wb"))
+        with open(self.workdir / "qemu.stderr", "wb") as stderr:
+            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
+        self.started_at = time.monotonic()
 
     def ssh(self, command: str, *, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run ``command`` as root on the guest (through sudo)."""
@@ -244,14 +366,16 @@ class VirtualMachine:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise AssertionError(f"qemu exited with {self.process.returncode}\n{self.serial_tail()}")
+                raise AssertionError(f"qemu of VM {self.name!r} exited with {self.process.returncode}\n"
+                                     f"{self.qemu_stderr()}{self.serial_tail()}")
             try:
                 if self.ssh("true", timeout=30, check=False).returncode == 0:
                     return
             except subprocess.TimeoutExpired:
                 pass
             time.sleep(3)
-        raise AssertionError(f"no SSH on 127.0.0.1:{self.ssh_port} within {timeout} s\n{self.serial_tail()}")
+        raise AssertionError(f"VM {self.name!r}: no SSH on 127.0.0.1:{self.ssh_port} within {timeout} s\n"
+                             f"{self.serial_tail()}")
 
     def wait_for_cloud_init(self, timeout: float = CLOUD_INIT_TIMEOUT_SECONDS) -> dict[str, object]:
         """Waits for cloud-init and systemd to settle; returns cloud-init's ``result.json`` (v1).
@@ -267,14 +391,23 @@ class VirtualMachine:
 
     def serial_tail(self, lines: int = 80) -> str:
         if not self.serial_log.exists():
-            return "(no serial log)"
+            return f"(no serial log of VM {self.name!r})"
         text = self.serial_log.read_text(errors="replace").splitlines()
-        return "---- serial log tail ----\n" + "\n".join(text[-lines:])
+        return f"---- serial log tail of VM {self.name!r} ----\n" + "\n".join(text[-lines:])
+
+    def qemu_stderr(self) -> str:
+        """qemu's stderr and the guest forwards' socat logs, when not empty."""
+        parts = []
+        for path in [self.workdir / "qemu.stderr", *sorted(self.workdir.glob("guestfwd-*.log"))]:
+            text = path.read_text(errors="replace").strip() if path.exists() else ""
+            if text:
+                parts.append(f"---- {path.name} ----\n{text}\n")
+        return "".join(parts)
 
     def close(self) -> None:
-        """Powers the guest off (killing qemu if it hangs) and removes every file of this VM.
+        """Powers the guest off (killing qemu if it hangs) and removes every file of this VM; safe to repeat.
 
-        The serial log survives as ``last-serial.log`` in the cache directory.
+        The serial log survives as ``last-serial-<name>.log`` in the cache directory.
         """
         if self.process is not None and self.process.poll() is None:
             try:
@@ -288,24 +421,74 @@ class VirtualMachine:
                 self.process.wait(timeout=30)
         if self.serial_log.exists():
             cache_dir().mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(self.serial_log, cache_dir() / "last-serial.log")
+            shutil.copyfile(self.serial_log, cache_dir() / f"last-serial-{self.name}.log")
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def booted_vm(user_data: str, timings: dict[str, float]) -> Iterator[VirtualMachine]:
-    """A VM booted from the cached image (built first if missing) with ``user_data``, cloud-init done.
+def booted_vms(specs: Sequence[VmSpec], timings: dict[str, float]) -> Iterator[dict[str, VirtualMachine]]:
+    """VMs booted in parallel from the cached image (built first if missing), cloud-init done on each.
 
-    Records the seconds of each phase in ``timings``; the VM is shut down on exit.
+    Starts every qemu first, then waits for each VM's SSH and cloud-init concurrently; yields
+    the VMs by name. Records the image phase and, per VM, ``"<name> boot to SSH"`` (from its
+    qemu start) and ``"<name> cloud-init"`` in ``timings``. Every VM is shut down on exit,
+    and all of them as soon as one fails to boot.
     """
+    names = [spec.name for spec in specs]
+    if not names or len(set(names)) != len(names):
+        raise ValueError(f"specs must name at least one VM, each name once. Got: {names}")
     started = time.monotonic()
     image, built = ensure_image()
     timings["image build" if built else "image (cached)"] = time.monotonic() - started
-    with VirtualMachine(image, user_data) as machine:
-        started = time.monotonic()
-        machine.wait_for_ssh()
-        timings["boot to SSH"] = time.monotonic() - started
-        started = time.monotonic()
-        machine.wait_for_cloud_init()
-        timings["cloud-init"] = time.monotonic() - started
-        yield machine
+    machines: list[VirtualMachine] = []
+    try:
+        for spec in specs:
+            machines.append(VirtualMachine(image, spec.user_data, memory_mb=spec.memory_mb, name=spec.name,
+                                           guest_ports=spec.guest_ports, host_ports=spec.host_ports,
+                                           guest_forwards=spec.guest_forwards))
+        for machine in machines:
+            machine.__enter__()
+        phases: dict[str, dict[str, float]] = {machine.name: {} for machine in machines}
+        try:
+            _settle_in_parallel(machines, phases)
+        finally:
+            for name in names:
+                timings.update(phases[name])
+        yield {machine.name: machine for machine in machines}
+    finally:
+        _shut_down(machines)
+
+
+def _settle_in_parallel(machines: list[VirtualMachine], phases: dict[str, dict[str, float]]) -> None:
+    pool = ThreadPoolExecutor(max_workers=len(machines), thread_name_prefix="vm-boot")
+    try:
+        for future in as_completed([pool.submit(_settle, machine, phases[machine.name]) for machine in machines]):
+            future.result()
+    except BaseException:
+        # The other VMs' waits end as soon as their qemu is gone, instead of at their timeouts.
+        _shut_down(machines)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+def _settle(machine: VirtualMachine, phases: dict[str, float]) -> None:
+    machine.wait_for_ssh()
+    ssh_ready = time.monotonic()
+    phases[f"{machine.name} boot to SSH"] = ssh_ready - (machine.started_at or ssh_ready)
+    machine.wait_for_cloud_init()
+    phases[f"{machine.name} cloud-init"] = time.monotonic() - ssh_ready
+
+
+def _shut_down(machines: list[VirtualMachine]) -> None:
+    if machines:
+        with ThreadPoolExecutor(max_workers=len(machines), thread_name_prefix="vm-shutdown") as pool:
+            for future in [pool.submit(machine.close) for machine in machines]:
+                future.result()
+
+
+@contextlib.contextmanager
+def booted_vm(user_data: str | bytes, timings: dict[str, float], *, name: str = "vm") -> Iterator[VirtualMachine]:
+    """One VM (``booted_vms`` with a single ``VmSpec``: HTTPS forwarded, no guest forwards), cloud-init done."""
+    with booted_vms([VmSpec(name=name, user_data=user_data)], timings) as machines:
+        yield machines[name]

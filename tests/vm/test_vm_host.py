@@ -15,6 +15,7 @@ does not select the ``vm`` marker skips this module.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shlex
@@ -125,8 +126,11 @@ def test_every_unit_started(vm):
     assert state.strip() == "running"
 
 
-def test_guest_ran_the_synthesized_user_data(vm, user_data):
-    assert vm.ssh("cat /var/lib/cloud/instance/user-data.txt").stdout == user_data
+def test_guest_ran_the_synthesized_user_data(vm, user_data, synthesized):
+    # cloud-init keeps the user data as received (gzip-compressed) and the part it ran, inflated.
+    received = vm.ssh("base64 -w0 /var/lib/cloud/instance/user-data.txt").stdout
+    assert base64.b64decode(received) == user_data and user_data[:2] == b"\x1f\x8b"
+    assert vm.ssh("cat /var/lib/cloud/instance/scripts/part-001").stdout == synthesized.script
 
 
 def bootstrap_record(vm) -> dict[str, str]:
