@@ -39,6 +39,10 @@ class NetworkRef:
             Required.
         isolated_subnet_ids (tuple[str, ...]): Subnets with no route to the internet, for the database, one per AZ.
             Required.
+        public_subnet_cidrs (tuple[str, ...]): IPv4 blocks of the public subnets; web host firewalls admit HTTPS
+            only from them (the public load balancer's). Default: none (the VPC's block).
+        private_subnet_cidrs (tuple[str, ...]): IPv4 blocks of the private subnets; app host firewalls admit the
+            app port only from them (the internal load balancer's). Default: none (the VPC's block).
     """
 
     vpc_id: str
@@ -51,6 +55,14 @@ class NetworkRef:
     """Subnets for hosts, with outbound access through NAT, one per AZ. Required."""
     isolated_subnet_ids: tuple[str, ...]
     """Subnets with no route to the internet, for the database, one per AZ. Required."""
+    public_subnet_cidrs: tuple[str, ...] = ()
+    """IPv4 blocks of the public subnets; web host firewalls admit HTTPS only from them (the public load balancer's). Default: none (the VPC's block)."""
+    private_subnet_cidrs: tuple[str, ...] = ()
+    """IPv4 blocks of the private subnets; app host firewalls admit the app port only from them (the internal load balancer's). Default: none (the VPC's block)."""
+
+    def load_balancer_cidrs(self, layer: str) -> tuple[str, ...]:
+        """Where the ``layer`` ('public' or 'private') load balancer's addresses come from: its subnets, else the VPC."""
+        return tuple(getattr(self, f"{layer}_subnet_cidrs")) or (self.vpc_cidr,)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,6 +170,16 @@ def check_network_ref(network: NetworkRef, checks: Checks) -> dict[str, Sequence
         subnets[layer] = checks.sequence(field_name, getattr(network, f"{layer}_subnet_ids"), "subnet ids",
                                          SUBNET_IDS_EXAMPLE)
         checks.ids(field_name, subnets[layer], SUBNET_ID_PATTERN, "must be a subnet id like subnet-0123456789abcdef0")
+    for layer in ("public", "private"):
+        field_name = f"network.{layer}_subnet_cidrs"
+        blocks_given = checks.sequence(field_name, getattr(network, f"{layer}_subnet_cidrs"), "CIDR strings",
+                                       ("10.0.0.0/24",))
+        for index, cidr in enumerate(blocks_given or ()):
+            if checks.known(f"{field_name}[{index}]", cidr, "it is written into the hosts' firewalls at boot"):
+                block = checks.cidr(f"{field_name}[{index}]", cidr)
+                if block is not None and vpc is not None and block.version == vpc.version:
+                    checks.require(block.subnet_of(vpc), f"{field_name}[{index}]",
+                                   f"must lie inside the VPC's {network.vpc_cidr}", cidr)
     return subnets
 
 
@@ -222,6 +244,8 @@ class Network(Construct):
             public_subnet_ids=tuple(s.id for s in public),
             private_subnet_ids=tuple(s.id for s in private),
             isolated_subnet_ids=tuple(s.id for s in isolated),
+            public_subnet_cidrs=plan.public,
+            private_subnet_cidrs=plan.private,
         )
 
     def _zones(self, props: NetworkProps, az_count: int) -> list[str]:

@@ -426,10 +426,9 @@ class SecureWebTier(Construct):
         self.app_domain_name: str = props.app_domain_name or f"{APP_DOMAIN_LABEL}.{props.domain_name}"
         self.database_config_parameter_name: str = f"/secure-web/{props.name}-app/database"
         app_alb, app_target_group = self._internal_load_balancer(props, log_bucket, tags)
-        private_cidrs = (network.vpc_cidr,)
         self.web_hosts = MonitoredHost(self, "web-hosts", MonitoredHostProps(
             name=f"{props.name}-web", role="web", vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
-            allowed_https_cidrs=private_cidrs, instance_count=props.instance_count,
+            allowed_https_cidrs=network.load_balancer_cidrs("public"), instance_count=props.instance_count,
             instance_type=props.instance_type, https_port=443, ami_id=props.ami_id,
             log_retention_days=props.access_log_retention_days, target_group_arns=(target_group.arn,),
             alarm_topic_arn=self.alarm_topic_arn, tags=props.tags,
@@ -440,7 +439,7 @@ class SecureWebTier(Construct):
                               database_config_parameter=self.database_config_parameter_name)
         self.app_hosts = MonitoredHost(self, "app-hosts", MonitoredHostProps(
             name=f"{props.name}-app", role="app", vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
-            allowed_https_cidrs=private_cidrs, instance_count=props.app_instance_count,
+            allowed_https_cidrs=network.load_balancer_cidrs("private"), instance_count=props.app_instance_count,
             instance_type=props.app_instance_type, https_port=props.app_port, ami_id=props.ami_id,
             log_retention_days=props.access_log_retention_days, target_group_arns=(app_target_group.arn,),
             alarm_topic_arn=self.alarm_topic_arn, tags=props.tags, application=application,

@@ -96,7 +96,9 @@ def stand_in_tier(**alarm_topic: str) -> SimpleNamespace:
         load_balancer_arn="arn:alb", https_listener_arn="arn:listener", target_group_arn="arn:tg",
         certificate_arn=CERTIFICATE_ARN, access_log_bucket="logs", security_group_id="sg-alb",
         web_hosts=hosts["web"], app_hosts=hosts["app"], dashboard_name="dashboard", qps_high_alarm_name="high",
-        qps_low_alarm_name="low", **alarm_topic,
+        qps_low_alarm_name="low", app_load_balancer_arn="arn:internal-alb", app_target_group_arn="arn:app-tg",
+        app_alb_connections=SimpleNamespace(security_group_id="sg-app-alb"),
+        database_config_parameter_name="/secure-web/shop-app/database", **alarm_topic,
     )
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
+import re
 import warnings
 
 import cdktf
 import pytest
 
-from secure_web import ALLOWED_SSL_POLICIES, Network, SecureDefaultWeakened, SecureWebTier, SecureWebTierProps
+from secure_web import (ALLOWED_SSL_POLICIES, Network, SecureDefaultWeakened, SecureWebTier, SecureWebTierProps,
+                        plan_subnets)
 from secure_web.aws import resource_module
 from tests.conftest import synth_stack
 
@@ -287,3 +291,17 @@ def test_app_hosts_alarm_on_the_internal_load_balancer_like_the_web_tier(referen
     assert all(alarm["metric_query"][0]["metric"]["dimensions"] == {"LoadBalancer": app_suffix} for alarm in app_qps)
     widgets = json.loads(reference_stack.by_path("aws_cloudwatch_dashboard", "web/dashboard")["dashboard_body"])
     assert [w["properties"]["title"].startswith("App tier: ") for w in widgets["widgets"]] == [False] * 3 + [True] * 3
+
+
+def _firewall_ranges(stack, host_group: str) -> str:
+    template = stack.by_path("aws_launch_template", f"web/{host_group}/launch-template")
+    script = gzip.decompress(base64.b64decode(template["user_data"])).decode()
+    return re.search(r"^ALLOWED_HTTPS_CIDRS=(.*)$", script, re.MULTILINE).group(1)
+
+
+def test_host_firewalls_admit_only_the_subnets_their_load_balancer_sits_in(reference_stack):
+    # Defence in depth under the security groups: the web hosts' nftables admit 443 from the public subnets
+    # (the public ALB), the app hosts' admit 8443 from the private subnets (the internal ALB), not the whole VPC.
+    plan = plan_subnets("10.0.0.0/16", 3)
+    assert _firewall_ranges(reference_stack, "web-hosts") == repr(" ".join(plan.public))
+    assert _firewall_ranges(reference_stack, "app-hosts") == repr(" ".join(plan.private))

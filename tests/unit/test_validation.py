@@ -131,6 +131,8 @@ BAD_INPUTS = [
      {"upstream": Upstream(address="app.example.com", port=8443, server_name="app.example.com", tries=9)},
      "upstream.tries", 9),
     ("host-application-on-web-role", MonitoredHost, {"application": Application()}, "application", "web"),
+    ("tier-subnet-cidr-outside-vpc", SecureWebTier, {"network": ref(private_subnet_cidrs=("192.168.0.0/24",))},
+     "network.private_subnet_cidrs[0]", "192.168.0.0/24"),
     ("tier-tls-policy-not-allowed", SecureWebTier, {"ssl_policy": "ELBSecurityPolicy-2016-08"}, "ssl_policy",
      "ELBSecurityPolicy-2016-08"),
     ("tier-ingress-ssh-world", SecureWebTier, {"extra_alb_ingress": ingress(22, "0.0.0.0/0")},
