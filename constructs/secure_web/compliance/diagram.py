@@ -35,13 +35,16 @@ class Node:
 def _nodes(resources: dict) -> list[Node]:
     nodes: list[Node] = []
     for name, lb in resources.get("aws_lb", {}).items():
-        node = Node(f"aws_lb.{name}", f"Application Load Balancer\\n{lb.get('name', name)}", "public",
+        internal = lb.get("internal") is True
+        node = Node(f"aws_lb.{name}", f"{'Internal ' if internal else ''}Application Load Balancer\\n"
+                    f"{lb.get('name', name)}", "private" if internal else "public",
                     {f"aws_lb.{name}"}, {n for _, n in _refs(lb.get("security_groups"), "aws_security_group")})
         for kind in ("aws_lb_listener", "aws_wafv2_web_acl_association"):
             for other, conf in resources.get(kind, {}).items():
                 if (("aws_lb", name) in _refs(conf)):
                     node.members.add(f"{kind}.{other}")
-        node.members |= {f"aws_lb_target_group.{n}" for n in resources.get("aws_lb_target_group", {})}
+                    if kind == "aws_lb_listener":  # the target groups this load balancer forwards to
+                        node.members |= {f"aws_lb_target_group.{n}" for _, n in _refs(conf, "aws_lb_target_group")}
         nodes.append(node)
     for name, group in resources.get("aws_autoscaling_group", {}).items():
         templates = _refs(group.get("launch_template"), "aws_launch_template")
@@ -150,12 +153,12 @@ def architecture_dot(stack_file: Path, results: list[Result]) -> str:
 
 
 def _hop_label(port: int | None, target: Node, resources: dict) -> str:
-    if target.layer == "public":
+    if target.key.startswith("aws_lb."):
         return "HTTP: 301 redirect to HTTPS" if port == 80 else "HTTPS (TLS 1.3 policy)"
     if target.layer == "isolated":
         return "MySQL over TLS (require_secure_transport)"
     groups = resources.get("aws_lb_target_group", {})
-    if port == 443 and any(g.get("protocol") == "HTTPS" for g in groups.values()):
+    if any(g.get("protocol") == "HTTPS" and g.get("port") == port for g in groups.values()):
         return "HTTPS (target group)"
     return "TLS"
 
