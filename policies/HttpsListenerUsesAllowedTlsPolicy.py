@@ -3,18 +3,7 @@
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-from tf_json import first
-
-# Mirrors secure_web.contract.ALLOWED_SSL_POLICIES (a test keeps the two equal), so the
-# policies also run in a plain checkov (--external-checks-dir policies) without secure_web.
-ALLOWED_SSL_POLICIES = (
-    "ELBSecurityPolicy-TLS13-1-2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-3-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
-    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
-)
+from tf_json import ALLOWED_SSL_POLICIES, first
 
 
 class HttpsListenerUsesAllowedTlsPolicy(BaseResourceCheck):

@@ -6,7 +6,7 @@ Seed requirement: a firewall in front of every server; the servers take traffic 
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-from tf_json import INGRESS_RULE_TYPES, entity_name, ingress_rules, references, stack_for
+from tf_json import INGRESS_RULE_TYPES, entity_name, ingress_rules, load_balancer_groups, rule_group, stack_for
 
 WEB_PORTS = ((80, 80), (443, 443))
 
@@ -30,16 +30,8 @@ class WorldIngressOnlyToLoadBalancerWebPorts(BaseResourceCheck):
         return CheckResult.PASSED if self._guards_load_balancer(kind, conf) else CheckResult.FAILED
 
     def _guards_load_balancer(self, kind, conf):
-        stack = stack_for(self)
-        load_balancer_groups = {
-            name for _, _, lb in stack.of_type("aws_lb", "aws_alb")
-            for ref_kind, name in references(lb.get("security_groups")) if ref_kind == "aws_security_group"
-        }
-        if kind == "aws_security_group":
-            return entity_name(self) in load_balancer_groups
-        groups = {name for ref_kind, name in references(conf.get("security_group_id"))
-                  if ref_kind == "aws_security_group"}
-        return bool(groups) and groups <= load_balancer_groups
+        groups = rule_group(kind, conf, entity_name(self))
+        return bool(groups) and groups <= load_balancer_groups(stack_for(self))
 
 
 check = WorldIngressOnlyToLoadBalancerWebPorts()

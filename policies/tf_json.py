@@ -28,6 +28,16 @@ from typing import Any, Iterator
 
 from checkov.terraform_json.runner import TerraformJsonRunner
 
+# Mirrors secure_web.contract.ALLOWED_SSL_POLICIES (a test keeps the two equal), so the
+# policies also run in a plain checkov (--external-checks-dir policies) without secure_web.
+ALLOWED_SSL_POLICIES = (
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+)
 REFERENCE = re.compile(r"\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_\-]+)(?:\.([A-Za-z0-9_\[\]\.\*]+))?\}")
 WORLD_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
 
@@ -169,17 +179,20 @@ def stack_for(check: Any) -> Stack:
 
 
 INGRESS_RULE_TYPES = ("aws_vpc_security_group_ingress_rule", "aws_security_group_rule", "aws_security_group")
+RULE_TYPES = ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule", "aws_security_group_rule",
+              "aws_security_group")
 
 
 @dataclass(frozen=True)
-class IngressRule:
-    """One ingress permission, whichever resource type wrote it."""
+class Rule:
+    """One ingress or egress permission, whichever resource type wrote it."""
 
     ports: tuple[int, int] | None
     """(from, to); None for the 'all traffic' protocol."""
     protocol: str
     cidrs: tuple[str, ...]
     groups: tuple[str, ...]
+    """The peer security groups (the source of an ingress rule, the destination of an egress rule); "self" for self."""
     prefix_lists: tuple[str, ...]
 
     def opens(self, port: int) -> bool:
@@ -191,31 +204,51 @@ class IngressRule:
 
 
 def _rule(conf: dict[str, Any], cidr_keys: tuple[str, ...], group_keys: tuple[str, ...],
-          prefix_keys: tuple[str, ...], self_key: str | None = None) -> IngressRule:
+          prefix_keys: tuple[str, ...], self_key: str | None = None) -> Rule:
     protocol = str(first(conf, "ip_protocol", first(conf, "protocol", "tcp"))).lower()
     groups = [str(group) for key in group_keys for group in as_list(conf.get(key))]
     if self_key and is_true(first(conf, self_key, False)):
         groups.append("self")
-    return IngressRule(
+    return Rule(
         ports=port_range(conf), protocol=protocol,
         cidrs=tuple(str(cidr) for key in cidr_keys for cidr in as_list(conf.get(key))),
         groups=tuple(groups), prefix_lists=tuple(str(p) for key in prefix_keys for p in as_list(conf.get(key))),
     )
 
 
-def ingress_rules(kind: str, conf: dict[str, Any]) -> list[IngressRule]:
-    """The ingress permissions a security group resource or rule resource grants."""
-    if kind == "aws_vpc_security_group_ingress_rule":
+def rules(kind: str, conf: dict[str, Any], direction: str) -> list[Rule]:
+    """The ``direction`` ("ingress" or "egress") permissions a security group resource or rule resource grants."""
+    if kind == f"aws_vpc_security_group_{direction}_rule":
         return [_rule(conf, ("cidr_ipv4", "cidr_ipv6"), ("referenced_security_group_id",), ("prefix_list_id",))]
     if kind == "aws_security_group_rule":
-        if first(conf, "type") != "ingress":
+        if first(conf, "type") != direction:
             return []
         return [_rule(conf, ("cidr_blocks", "ipv6_cidr_blocks"), ("source_security_group_id",),
                       ("prefix_list_ids",), "self")]
     if kind == "aws_security_group":
         return [_rule(block, ("cidr_blocks", "ipv6_cidr_blocks"), ("security_groups",), ("prefix_list_ids",), "self")
-                for block in blocks(conf, "ingress")]
+                for block in blocks(conf, direction)]
     return []
+
+
+def ingress_rules(kind: str, conf: dict[str, Any]) -> list[Rule]:
+    """The ingress permissions a security group resource or rule resource grants."""
+    return rules(kind, conf, "ingress")
+
+
+def rule_group(kind: str, conf: dict[str, Any], name: str) -> set[str]:
+    """Names of the aws_security_group resources a rule resource belongs to; ``{name}`` for a group's own blocks."""
+    if kind == "aws_security_group":
+        return {name}
+    return {group for ref_kind, group in references(conf.get("security_group_id")) if ref_kind == "aws_security_group"}
+
+
+def load_balancer_groups(stack: Stack, *, internal: bool | None = None) -> set[str]:
+    """Names of the aws_security_group resources attached to a load balancer (only internal, or only
+    internet-facing ones, when ``internal`` is given)."""
+    return {name for _, _, lb in stack.of_type("aws_lb", "aws_alb")
+            if internal is None or is_true(lb.get("internal", False)) == internal
+            for ref_kind, name in references(lb.get("security_groups")) if ref_kind == "aws_security_group"}
 
 
 def entity_name(check: Any) -> str:

@@ -209,6 +209,8 @@ CONTROLS: dict[str, Controls] = {
     "CKV_SWEB_013": Controls("high", fsbp=("EC2.8",), cis=("5.6",)),
     "CKV_SWEB_014": Controls("high", fsbp=("EC2.9", "EC2.15", "EC2.25"), nist=("SC-7",)),
     "CKV_SWEB_015": Controls("medium", nist=("SI-4(12)",)),
+    "CKV_SWEB_016": Controls("high", nist=("SC-8", "SC-13"), seeds=("Flaw 1: TLS to the servers",)),
+    "CKV_SWEB_017": Controls("high", nist=("AC-4", "SC-7"), seeds=("Firewalls", "Flaw 3: separate tiers")),
     "TF_OFFLINE_VALIDATE": Controls("high"),
     # --- the verifier on a deployed account (secure_web.verify.checks) -------------------------------
     "VFY_SWEB_001": Controls("medium", seeds=("Firewalls",)),
@@ -237,6 +239,11 @@ CONTROLS: dict[str, Controls] = {
     "VFY_SWEB_024": Controls("high", nist=("IA-5",)),
     "VFY_SWEB_025": Controls("medium", seeds=("Flaw 2: database failover",)),
     "VFY_SWEB_026": Controls("high", fsbp=("S3.8",), cis=("2.1.4",), nist=("AC-3",)),
+    "VFY_SWEB_027": Controls("medium", fsbp=("ELB.4", "ELB.5", "ELB.6"), nist=("AU-2", "SC-7"),
+                             seeds=("Flaw 3: separate tiers",)),
+    "VFY_SWEB_028": Controls("high", nist=("SC-8", "SC-13"), seeds=("Flaw 1: TLS to the servers",)),
+    "VFY_SWEB_029": Controls("high", nist=("SC-8",), seeds=("Flaw 1: TLS to the servers",)),
+    "VFY_SWEB_030": Controls("high", nist=("IA-5(7)", "SC-28")),
     # --- the host suite on a running host (tests/hosts) ----------------------------------------------
     _host("test_agent_config", "test_agent_publishes_per_instance_and_per_group"):
         Controls("medium", nist=("SI-4",), seeds=("Monitoring",)),
@@ -265,6 +272,18 @@ CONTROLS: dict[str, Controls] = {
     _host("test_packages", "test_agent_package_is_installed"):
         Controls("medium", nist=("SI-4",), seeds=("Monitoring",)),
     _host("test_restart", "test_service_comes_back_after_kill"): Controls("medium", nist=("CP-10",)),
+    _host("test_tiers", "test_application_runs_as_its_own_user_and_restarts_on_failure"):
+        Controls("medium", nist=("AC-6", "CP-10")),
+    _host("test_tiers", "test_application_listens_on_loopback_only"):
+        Controls("high", nist=("SC-7",), seeds=("Flaw 1: TLS to the servers",)),
+    _host("test_tiers", "test_application_settings_are_readable_by_its_user_only"):
+        Controls("high", nist=("AC-3", "AC-6")),
+    _host("test_tiers", "test_database_ca_is_a_certificate_bundle"):
+        Controls("medium", nist=("SC-8",), seeds=("Flaw 1: TLS to the servers",)),
+    _host("test_tiers", "test_every_proxy_location_verifies_the_app_tier"):
+        Controls("high", nist=("SC-8", "SC-23"), seeds=("Flaw 1: TLS to the servers",)),
+    _host("test_tiers", "test_upstream_trust_is_a_certificate_bundle"):
+        Controls("medium", nist=("SC-8",), seeds=("Flaw 1: TLS to the servers",)),
     _host("test_services", "test_service_is_running"):
         Controls("medium", nist=("SC-7", "SI-4"), seeds=("Firewalls", "Monitoring")),
     _host("test_services", "test_service_is_enabled"):

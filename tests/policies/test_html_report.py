@@ -31,6 +31,7 @@ from secure_web.compliance.html import STYLE, html_report
 from secure_web.compliance.run import main
 from secure_web.compliance.scan import FAILED, PASSED, SKIPPED, Result
 from secure_web.compliance.skips import provenance_index
+from weakenings import the
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,7 +67,7 @@ def passing_report(reference_out, tmp_path_factory) -> Path:
 def failing_report(weakened_stack, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("failing-report")
     document = json.loads(weakened_stack.read_text())
-    (alb_name, alb), = document["resource"]["aws_lb"].items()
+    _, alb_name, alb = the(document, "SecureWebTier", "alb")
     alb["drop_invalid_header_fields"] = False
     tier_path = provenance_index(document)[f"aws_lb.{alb_name}"].path.rsplit("/", 1)[0]
     document["//"]["secure_web"]["weakened_defaults"] = [

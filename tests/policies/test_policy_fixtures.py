@@ -28,6 +28,8 @@ POLICIES = {
     "CKV_SWEB_013": "HostsRequireImdsv2",
     "CKV_SWEB_014": "HostsHaveNoPublicIp",
     "CKV_SWEB_015": "MetricAlarmNotifiesSns",
+    "CKV_SWEB_016": "InternalLoadBalancerIsHttpsOnly",
+    "CKV_SWEB_017": "AppHostsReachedOnlyThroughLoadBalancer",
 }
 
 
@@ -72,6 +74,6 @@ def test_every_policy_file_is_registered_and_documented():
 def test_tls_allowlist_mirrors_the_construct():
     from secure_web.contract import ALLOWED_SSL_POLICIES
 
-    source = (POLICIES_DIR / "HttpsListenerUsesAllowedTlsPolicy.py").read_text()
+    source = (POLICIES_DIR / "tf_json.py").read_text()
     mirrored = tuple(re.findall(r'^    "(ELBSecurityPolicy-[^"]+)",$', source, re.MULTILINE))
     assert mirrored == tuple(ALLOWED_SSL_POLICIES)

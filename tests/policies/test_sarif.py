@@ -125,6 +125,8 @@ def test_failures_are_reported_once_each_with_level_and_fingerprint_from_the_map
     assert set(failed) == {("CKV_AWS_24", "CKV_AWS_24:secure-web/ops/world-ssh"),
                            ("CKV_SWEB_004", "CKV_SWEB_004:secure-web/ops/world-ssh"),
                            ("CKV_SWEB_005", "CKV_SWEB_005:secure-web/ops/world-ssh"),
+                           # on the app hosts' group: around the internal load balancer too
+                           ("CKV_SWEB_017", "CKV_SWEB_017:secure-web/ops/world-ssh"),
                            ("CKV2_AWS_6", "CKV2_AWS_6:secure-web/web/access-logs/bucket"),
                            ("CKV_AWS_54", "CKV_AWS_54:secure-web/web/access-logs/public-access-block")}
     assert {result["level"] for result in failed.values()} == {"error"}

@@ -164,8 +164,11 @@ def hosts_behind_the_load_balancer_open_to_the_internet(document: dict) -> None:
 
 @weakens("CKV_SWEB_005")
 def ssh_from_inside_the_vpc(document: dict) -> None:
-    """Every host group admits SSH from the VPC's range (a bastion), though hosts are reached through SSM."""
-    for index, (_, group, _) in enumerate(made_by(document, "MonitoredHost", "security-group")):
+    """The web hosts admit SSH from the VPC's range (a bastion), though hosts are reached through SSM.
+
+    (On the app hosts it would also bypass their internal load balancer, CKV_SWEB_017's concern.)
+    """
+    for index, group in enumerate(load_balanced_host_groups(document)):
         add_ingress_rule(document, f"weakened_ssh_{index}", {
             "security_group_id": reference("aws_security_group", group, "id"), "ip_protocol": "tcp",
             "from_port": 22, "to_port": 22, "cidr_ipv4": vpc_cidr(document), "description": "SSH from the bastion",
@@ -268,6 +271,32 @@ def host_alarms_notify_nobody(document: dict) -> None:
         for _, _, alarm in made_by(document, "MonitoredHost", path):
             alarm.pop("alarm_actions")
             alarm.pop("ok_actions", None)
+
+
+@weakens("CKV_SWEB_016")
+def internal_load_balancer_redirects_http(document: dict) -> None:
+    """The internal load balancer also listens on HTTP, redirecting to HTTPS: clear text on the private side."""
+    _, app_alb, _ = the(document, "SecureWebTier", "app-alb")
+    _, _, https = the(document, "SecureWebTier", "app-https-listener")
+    document["resource"]["aws_lb_listener"]["weakened_app_http_redirect"] = {
+        "load_balancer_arn": reference("aws_lb", app_alb, "arn"), "port": 80, "protocol": "HTTP",
+        "default_action": [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": str(https["port"]),
+                                                             "status_code": "HTTP_301"}}],
+    }
+
+
+@weakens("CKV_SWEB_017")
+def app_hosts_open_to_the_web_hosts(document: dict) -> None:
+    """The app hosts admit the app port straight from the web hosts' group, around the internal load balancer."""
+    _, app_alb_group, _ = the(document, "SecureWebTier", "app-alb-security-group")
+    (web_group,) = load_balanced_host_groups(document)
+    rules = [rule for rule in document["resource"]["aws_vpc_security_group_ingress_rule"].values()
+             if rule.get("referenced_security_group_id") == reference("aws_security_group", app_alb_group, "id")]
+    if not rules:
+        raise LookupError("no ingress rule admits the internal load balancer's security group")
+    for rule in rules:
+        rule["referenced_security_group_id"] = reference("aws_security_group", web_group, "id")
+        rule["description"] = "App traffic straight from the web tier"
 
 
 # Edits the gate tests (baseline, SARIF, controls) make to the reference stack, and a cdktf.out to scan.
