@@ -43,6 +43,10 @@ OUTPUT_DESCRIPTIONS = {
     "qps_high_alarm": "Name of the high fleet-QPS alarm.",
     "qps_low_alarm": "Name of the low fleet-QPS alarm.",
     "alarm_topic_arn": "SNS topic the tier's alarms notify.",
+    "app_load_balancer_arn": "ARN of the app tier's internal load balancer.",
+    "app_target_group_arn": "ARN of the app hosts' HTTPS target group.",
+    "app_alb_security_group_id": "Security group of the internal load balancer.",
+    "database_config_parameter_name": "SSM parameter telling the app hosts where the database is (no secret).",
 }
 """One sentence per output of ``OUTPUT_NAMES``, shown by ``terraform output`` and in the state."""
 
@@ -85,6 +89,10 @@ def verifier_outputs(scope: Construct, *, tier: SecureWebTier, database: Replica
         "qps_high_alarm": tier.qps_high_alarm_name,
         "qps_low_alarm": tier.qps_low_alarm_name,
         "alarm_topic_arn": topic,
+        "app_load_balancer_arn": tier.app_load_balancer_arn,
+        "app_target_group_arn": tier.app_target_group_arn,
+        "app_alb_security_group_id": tier.app_alb_connections.security_group_id,
+        "database_config_parameter_name": tier.database_config_parameter_name,
     }
     return {
         name: cdktf.TerraformOutput(scope, name, value=values[name], static_id=True,

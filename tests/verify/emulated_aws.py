@@ -1,7 +1,9 @@
 """Helpers for the verifier suite: fake-credential sessions, the emulated deployment, SSM answers.
 
 SSM ``DescribeInstanceInformation`` is not emulated by moto, so the verifier's SSM client
-is a botocore Stubber answering as the real API does (docs/verifier.md, "Emulated and stubbed").
+answers that one operation as the real API does, checked against the API model like a
+botocore Stubber's answers; its other operations (GetParameter) reach moto
+(docs/verifier.md, "Emulated and stubbed").
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from datetime import datetime, timezone
 import boto3
 import botocore.loaders
 import botocore.session
-from botocore.stub import Stubber
+from botocore.awsrequest import AWSResponse
+from botocore.validate import ParamValidator
 
 from moto_deployment import REGION
 from secure_web.verify import Clients, Deployment, VerifySettings, run_checks
@@ -56,10 +59,8 @@ class EmulatedDeployment:
         session = aws_session()
         session.events.register("provide-client-params.*.*", self.recorder)
         ssm = session.client("ssm", region_name=REGION, endpoint_url=self.endpoint)
-        stubber = Stubber(ssm)
-        stubber.add_response("describe_instance_information",
-                             ssm_instance_information(self.instance_ids(), online=ssm_online))
-        stubber.activate()
+        answer_only(ssm, "DescribeInstanceInformation",
+                    ssm_instance_information(self.instance_ids(), online=ssm_online))
         return Clients(session, region=REGION, endpoint_url=self.endpoint, overrides={"ssm": ssm})
 
     def instance_ids(self) -> list[str]:
@@ -70,6 +71,19 @@ class EmulatedDeployment:
 
     def verify(self, settings: VerifySettings | None = None, *, ssm_online: bool = True) -> list[CheckResult]:
         return run_checks(Deployment(self.outputs, self.clients(ssm_online=ssm_online), settings=settings))
+
+
+def answer_only(client, operation: str, response: dict[str, object]) -> None:
+    """``client`` answers ``operation`` with ``response`` (valid for the API model) and sends every other call on."""
+    report = ParamValidator().validate(response, client.meta.service_model.operation_model(operation).output_shape)
+    if report.has_errors():
+        raise ValueError(f"{operation}: the canned answer does not fit the API model:\n{report.generate_report()}")
+
+    def answer(**_: object) -> tuple[AWSResponse, dict[str, object]]:
+        return AWSResponse(None, 200, {}, None), response
+
+    client.meta.events.register_first(f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}",
+                                      answer)
 
 
 def ssm_instance_information(instance_ids: list[str], *, online: bool) -> dict[str, object]:

@@ -84,6 +84,12 @@ class Breakage(enum.Enum):
     SHORT_BACKUPS = "database backups kept 1 day"
     STALE_ALARM = "QPS alarm without data"
     SILENT_HOST = "one host publishes no agent metrics"
+    APP_HTTP_TARGET_GROUP = "app target group over HTTP"
+    INTERNET_FACING_APP_ALB = "the app tier's load balancer faces the internet"
+    APP_HTTP_LISTENER = "the app tier's load balancer also listens on HTTP"
+    WEB_TO_APP_DIRECT = "web hosts reach app hosts directly, around the internal load balancer"
+    WIDE_APP_ROLE_POLICY = "the app role reads every secret"
+    PASSWORD_IN_DATABASE_CONFIG = "the database parameter holds the password"
 
 
 class StackNotEmulated(ValueError):
@@ -125,6 +131,8 @@ class Account:
         self.default_tags: dict[str, str] = {key: value for block in provider.get("default_tags", [])
                                              for key, value in block.get("tags", {}).items()}
         self.state: dict[str, dict[str, Any]] = {}
+        self.renamed: dict[str, str] = {}
+        """Fixed Terraform name → the name it got in this deployment (``name``)."""
         self._session, self._endpoint_url = session, endpoint_url
         self._images: dict[str, list[dict[str, Any]]] = {}
         self._clients: dict[str, Any] = {}
@@ -153,7 +161,8 @@ class Account:
     def name(self, args: Arguments, key: str = "name", prefix_key: str = "name_prefix") -> str:
         """The resource's name, unique to this deployment (several share one emulated account)."""
         if key in args:
-            return unique_name(args[key], self.suffix)
+            self.renamed[args[key]] = unique_name(args[key], self.suffix)
+            return self.renamed[args[key]]
         return f"{args[prefix_key]}{self.suffix}"
 
     def tags(self, args: Arguments) -> dict[str, str]:
@@ -201,7 +210,10 @@ def build(session: boto3.Session, endpoint_url: str, document: Mapping[str, Any]
         if unexplained:
             raise StackNotEmulated(f"{address}: argument(s) {sorted(unexplained)} are neither sent to moto nor "
                                    "listed in NOT_REPRESENTED")
-    outputs = {name: str(interpolate(output["value"], evaluate)) for name, output in document["output"].items()}
+    # An output stating a fixed name literally (the tier's database_config_parameter_name) names what the
+    # deployment created under that name.
+    outputs = {name: account.renamed.get(output["value"], str(interpolate(output["value"], evaluate)))
+               for name, output in document["output"].items()}
     _emulate_aws(account, document, outputs, breakage)
     ACCOUNT_FAULTS.get(breakage, _no_fault)(account, outputs)
     return outputs
@@ -722,10 +734,12 @@ def _topic(account: Account, args: Arguments) -> dict[str, Any]:
 @applies("aws_ssm_parameter")
 def _parameter(account: Account, args: Arguments) -> dict[str, Any]:
     name = account.name(args)
-    account.client("ssm").put_parameter(**_compact({
+    ssm = account.client("ssm")
+    ssm.put_parameter(**_compact({
         "Name": name, "Description": args.get("description"), "Value": args["value"], "Type": args["type"],
         "Tier": args.get("tier"), "Tags": _tag_list(account.tags(args)) or None}))
-    return {"name": name, "id": name}
+    arn = ssm.get_parameter(Name=name)["Parameter"]["ARN"]
+    return {"name": name, "id": name, "arn": arn}
 
 
 def _block_device(mapping: Mapping[str, Any]) -> dict[str, Any]:
@@ -882,8 +896,11 @@ def _db_cluster(account: Account, args: Arguments) -> dict[str, Any]:
     parameters = {parameter: args.get(argument) for argument, parameter in RDS_CLUSTER_PARAMETERS.items()}
     cluster = rds.create_db_cluster(**_compact({"DBClusterIdentifier": identifier, **parameters,
                                                 "Tags": _tag_list(account.tags(args))}))["DBCluster"]
+    secret = cluster.get("MasterUserSecret")
     return {"cluster_identifier": identifier, "id": identifier, "arn": cluster["DBClusterArn"],
-            "endpoint": cluster["Endpoint"], "reader_endpoint": cluster["ReaderEndpoint"], "port": cluster["Port"]}
+            "endpoint": cluster["Endpoint"], "reader_endpoint": cluster["ReaderEndpoint"], "port": cluster["Port"],
+            "master_user_secret": [{"secret_arn": secret["SecretArn"], "kms_key_id": secret.get("KmsKeyId"),
+                                    "secret_status": secret.get("SecretStatus")}] if secret else []}
 
 
 # --- What AWS does that moto does not, and what only a live site produces -------------------------
@@ -960,10 +977,34 @@ def _traffic(cloudwatch, load_balancers: Iterable[str], instances: list[tuple[st
 
 # --- Faults ---------------------------------------------------------------------------------------
 
-def _http_target_group(document: dict[str, Any]) -> dict[str, Any]:
-    for _, body in resources(document, "aws_lb_target_group"):
+def made_by(document: Mapping[str, Any], resource_type: str, construct: str, path: str) -> list[dict[str, Any]]:
+    """Bodies of the ``resource_type`` resources our ``construct`` recorded at ``path`` inside itself."""
+    provenance = document["//"]["secure_web"]["resources"]
+    found = [body for _, body in resources(document, resource_type)
+             if provenance.get(body["//"]["metadata"]["path"]) == {"construct": construct, "path": path}]
+    if not found:
+        raise StackNotEmulated(f"the stack has no {resource_type} {path!r} made by {construct}")
+    return found
+
+
+def _over_http(document: dict[str, Any], path: str) -> dict[str, Any]:
+    for body in made_by(document, "aws_lb_target_group", "SecureWebTier", path):
         body["protocol"] = "HTTP"
         body["health_check"] = {**_one(body.get("health_check")), "protocol": "HTTP"}
+    return document
+
+
+def _http_target_group(document: dict[str, Any]) -> dict[str, Any]:
+    return _over_http(document, "web-targets")
+
+
+def _app_http_target_group(document: dict[str, Any]) -> dict[str, Any]:
+    return _over_http(document, "app-targets")
+
+
+def _internet_facing_app_alb(document: dict[str, Any]) -> dict[str, Any]:
+    for body in made_by(document, "aws_lb", "SecureWebTier", "app-alb"):
+        body["internal"] = False
     return document
 
 
@@ -976,6 +1017,8 @@ def _web_acl_without_rules(document: dict[str, Any]) -> dict[str, Any]:
 DOCUMENT_FAULTS: dict[Breakage | None, Callable[[dict[str, Any]], dict[str, Any]]] = {
     Breakage.HTTP_TARGET_GROUP: _http_target_group,
     Breakage.WAF_WITHOUT_RULES: _web_acl_without_rules,
+    Breakage.APP_HTTP_TARGET_GROUP: _app_http_target_group,
+    Breakage.INTERNET_FACING_APP_ALB: _internet_facing_app_alb,
 }
 """Faults written into the stack before it is applied: the stack a user weakened."""
 
@@ -1039,6 +1082,50 @@ def _stale_alarm(account: Account, outputs: Mapping[str, str]) -> None:
                                                  StateReason="no data yet")
 
 
+def _app_http_listener(account: Account, outputs: Mapping[str, str]) -> None:
+    account.client("elbv2").create_listener(
+        LoadBalancerArn=outputs["app_load_balancer_arn"], Port=80, Protocol="HTTP",
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": outputs["app_target_group_arn"]}])
+
+
+def _web_to_app_direct(account: Account, outputs: Mapping[str, str]) -> None:
+    ec2, web, app = account.client("ec2"), outputs["web_security_group_id"], outputs["app_security_group_id"]
+    ec2.authorize_security_group_ingress(GroupId=app, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 8443, "ToPort": 8443, "UserIdGroupPairs": [{"GroupId": web}]}])
+    ec2.authorize_security_group_egress(GroupId=web, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 8443, "ToPort": 8443, "UserIdGroupPairs": [{"GroupId": app}]}])
+
+
+def _app_role(account: Account, outputs: Mapping[str, str]) -> str:
+    group = account.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[outputs["app_autoscaling_group"]])["AutoScalingGroups"][0]
+    template = group["LaunchTemplate"]
+    data = account.client("ec2").describe_launch_template_versions(
+        LaunchTemplateId=template["LaunchTemplateId"], Versions=[template["Version"]])
+    profile = data["LaunchTemplateVersions"][0]["LaunchTemplateData"]["IamInstanceProfile"]["Arn"]
+    iam = account.client("iam")
+    return iam.get_instance_profile(InstanceProfileName=profile.rsplit("/", 1)[-1])["InstanceProfile"]["Roles"][0][
+        "RoleName"]
+
+
+def _wide_app_role_policy(account: Account, outputs: Mapping[str, str]) -> None:
+    iam, role = account.client("iam"), _app_role(account, outputs)
+    (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    for statement in document["Statement"]:
+        if statement["Action"] == "secretsmanager:GetSecretValue":
+            statement["Resource"] = "*"
+    iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
+
+
+def _password_in_database_config(account: Account, outputs: Mapping[str, str]) -> None:
+    ssm, name = account.client("ssm"), outputs["database_config_parameter_name"]
+    value = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    ssm.put_parameter(Name=name, Type="String", Overwrite=True,
+                      Value=json.dumps({**value, "password": "change-me-before-launch"}))
+
+
 ACCOUNT_FAULTS: dict[Breakage | None, Callable[[Account, Mapping[str, str]], None]] = {
     Breakage.SSH_FROM_WORLD: _ssh_from_world,
     Breakage.NO_QPS_LOW_ALARM: _no_low_alarm,
@@ -1050,6 +1137,10 @@ ACCOUNT_FAULTS: dict[Breakage | None, Callable[[Account, Mapping[str, str]], Non
     Breakage.PUBLIC_LOG_BUCKET: _public_log_bucket,
     Breakage.SHORT_BACKUPS: _short_backups,
     Breakage.STALE_ALARM: _stale_alarm,
+    Breakage.APP_HTTP_LISTENER: _app_http_listener,
+    Breakage.WEB_TO_APP_DIRECT: _web_to_app_direct,
+    Breakage.WIDE_APP_ROLE_POLICY: _wide_app_role_policy,
+    Breakage.PASSWORD_IN_DATABASE_CONFIG: _password_in_database_config,
 }
 """Faults made in the applied account: drift after deploy. SINGLE_AZ_DATABASE and SILENT_HOST change the emulation."""
 

@@ -1,7 +1,9 @@
 """Reading a synthesized ``cdk.tf.json`` as Terraform would apply it: order, references, interpolation.
 
 Only what the reference stack uses is understood: ``${type.name.attribute}`` and
-``${data.type.name.attribute}`` references, ``element(list, index)``, ``$${`` escapes
+``${data.type.name.attribute}`` references (with ``[index].attribute`` steps into nested
+blocks), ``element(list, index)``, ``jsonencode({"key" = value, ...})`` over literals and
+references, ``$${`` escapes
 (a literal ``${``, as in the CloudWatch agent's ``${aws:InstanceId}``) and
 ``depends_on``. Anything else inside ``${...}`` is refused when it is read, so an
 expression the emulation does not understand cannot pass as a literal.
@@ -14,9 +16,13 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-INTERPOLATION = re.compile(r"(\$?)\$\{([^{}]*)\}")
-REFERENCE = re.compile(r"(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)\.([a-z_][a-z0-9_]*)")
+INTERPOLATION = re.compile(r"(\$?)\$\{((?:[^{}]|\{[^{}]*\})*)\}")
+REFERENCE = re.compile(r"(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)\.([a-z_][a-z0-9_]*)"
+                       r"((?:\[\d+\]\.[a-z_][a-z0-9_]*)*)")
+STEP = re.compile(r"\[(\d+)\]\.([a-z_][a-z0-9_]*)")
 ELEMENT = re.compile(r"element\((.+),\s*(\d+)\)")
+JSONENCODE = re.compile(r"jsonencode\(\{(.*)\}\)", re.DOTALL)
+OBJECT_ITEM = re.compile(r'\s*"([^"]+)"\s*=\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false|[^,]+?)\s*(?:,|$)')
 ADDRESS = re.compile(r"\b((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+)")
 TERRAFORM_ONLY = frozenset({"//", "depends_on", "lifecycle"})
 """Meta-arguments that steer Terraform itself and have no counterpart in any AWS API."""
@@ -87,13 +93,35 @@ def evaluator(attribute: Callable[[str, str], Any]) -> Callable[[str], Any]:
         if element:
             items = evaluate(element.group(1))
             return items[int(element.group(2)) % len(items)]
+        encoded = JSONENCODE.fullmatch(expression)
+        if encoded:
+            # Terraform's jsonencode writes an object's keys sorted, without spaces.
+            return json.dumps(_object(encoded.group(1), evaluate), separators=(",", ":"), sort_keys=True)
         reference = REFERENCE.fullmatch(expression)
         if reference:
-            data, resource_type, name, attribute_name = reference.groups()
-            return attribute(f"{data or ''}{resource_type}.{name}", attribute_name)
+            data, resource_type, name, attribute_name, steps = reference.groups()
+            value = attribute(f"{data or ''}{resource_type}.{name}", attribute_name)
+            for index, nested in STEP.findall(steps):
+                value = value[int(index)][nested]
+            return value
         raise UnresolvedExpression(f"cannot evaluate ${{{expression}}}")
 
     return evaluate
+
+
+def _object(body: str, evaluate: Callable[[str], Any]) -> dict[str, Any]:
+    """An HCL object literal's ``"key" = value`` items: numbers, booleans, strings and references."""
+    items: dict[str, Any] = {}
+    position = 0
+    while body[position:].strip():
+        item = OBJECT_ITEM.match(body, position)
+        if not item:
+            raise UnresolvedExpression(f"cannot evaluate the object {{{body}}} from {body[position:]!r}")
+        key, value = item.groups()
+        items[key] = json.loads(value) if value[0] in '"-0123456789' or value in ("true", "false") \
+            else evaluate(value)
+        position = item.end()
+    return items
 
 
 def resources(document: Mapping[str, Any], resource_type: str) -> Iterator[tuple[str, Mapping[str, Any]]]:

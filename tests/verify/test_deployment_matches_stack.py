@@ -35,7 +35,8 @@ class OutputResolver:
         if reference in self.names:
             return self.outputs[self.names[reference]]
         if attribute == "arn_suffix" and f"{address}.arn" in self.names:
-            return self.outputs[self.names[f"{address}.arn"]].split(":", 5)[5].split("/", 1)[1] \
+            # The CloudWatch dimension: targetgroup/<name>/<id> for a target group, app/<name>/<id> for an ALB.
+            return self.outputs[self.names[f"{address}.arn"]].split(":", 5)[5] \
                 if address.startswith("aws_lb_target_group.") else \
                 self.outputs[self.names[f"{address}.arn"]].split(":loadbalancer/", 1)[1]
         raise UnresolvedExpression(f"no output holds {reference}")
@@ -82,38 +83,39 @@ def declared(document: Mapping[str, Any], outputs: Mapping[str, str], suffix: st
         for group, group_rules in rules.items():
             facts[f"{direction}.{group}"] = sorted(group_rules)
 
-    balancer = _only(document, "aws_lb", lambda body: True)
-    logs = _one(balancer["access_logs"])
-    facts["load_balancer.scheme"] = "internal" if balancer["internal"] else "internet-facing"
-    facts["load_balancer.subnets"] = len(balancer["subnets"])
-    facts["load_balancer.attributes"] = {
-        "access_logs.s3.enabled": str(logs["enabled"]).lower(), "access_logs.s3.bucket": resolve(logs["bucket"]),
-        "access_logs.s3.prefix": logs["prefix"],
-        "routing.http.drop_invalid_header_fields.enabled": str(balancer["drop_invalid_header_fields"]).lower(),
-        "deletion_protection.enabled": str(balancer["enable_deletion_protection"]).lower(),
-        "routing.http.desync_mitigation_mode": balancer["desync_mitigation_mode"],
-        "routing.http2.enabled": str(balancer["enable_http2"]).lower(),
-        "waf.fail_open.enabled": str(balancer["enable_waf_fail_open"]).lower(),
-        "routing.http.xff_header_processing.mode": balancer["xff_header_processing_mode"],
-    }
+    for address, balancer in resources(document, "aws_lb"):
+        name = resolve.output_name(f"${{{address}.arn}}")
+        logs = _one(balancer["access_logs"])
+        facts[f"load_balancer.{name}.scheme"] = "internal" if balancer["internal"] else "internet-facing"
+        facts[f"load_balancer.{name}.subnets"] = len(balancer["subnets"])
+        facts[f"load_balancer.{name}.attributes"] = {
+            "access_logs.s3.enabled": str(logs["enabled"]).lower(), "access_logs.s3.bucket": resolve(logs["bucket"]),
+            "access_logs.s3.prefix": logs["prefix"],
+            "routing.http.drop_invalid_header_fields.enabled": str(balancer["drop_invalid_header_fields"]).lower(),
+            "deletion_protection.enabled": str(balancer["enable_deletion_protection"]).lower(),
+            "routing.http.desync_mitigation_mode": balancer["desync_mitigation_mode"],
+            "routing.http2.enabled": str(balancer["enable_http2"]).lower(),
+            # The provider's default where the stack leaves it out (the internal load balancer has no WAF).
+            "waf.fail_open.enabled": str(balancer.get("enable_waf_fail_open", False)).lower(),
+            "routing.http.xff_header_processing.mode": balancer["xff_header_processing_mode"],
+        }
 
     for _, listener in resources(document, "aws_lb_listener"):
-        port = listener["port"]
-        facts[f"listeners.{port}.protocol"] = listener["protocol"]
-        facts[f"listeners.{port}.ssl_policy"] = listener.get("ssl_policy")
-        facts[f"listeners.{port}.certificate"] = resolve(listener.get("certificate_arn"))
-        facts[f"listeners.{port}.actions"] = [_declared_action(resolve(action))
-                                              for action in listener["default_action"]]
+        key = f"listeners.{resolve.output_name(listener['load_balancer_arn'])}.{listener['port']}"
+        facts[f"{key}.protocol"] = listener["protocol"]
+        facts[f"{key}.ssl_policy"] = listener.get("ssl_policy")
+        facts[f"{key}.certificate_domain"] = _certificate_domain(document, listener.get("certificate_arn"))
+        facts[f"{key}.actions"] = [_declared_action(resolve(action)) for action in listener["default_action"]]
 
-    group = _only(document, "aws_lb_target_group", lambda body: True)
-    health = _one(group["health_check"])
-    facts["target_group"] = {
-        "protocol": group["protocol"], "port": group["port"], "target_type": group["target_type"],
-        "health_check": (health["enabled"], health["protocol"], health["path"], health["port"], health["interval"],
-                         health["timeout"], health["healthy_threshold"], health["unhealthy_threshold"],
-                         health["matcher"]),
-        "deregistration_delay": str(group["deregistration_delay"]),
-    }
+    for address, group in resources(document, "aws_lb_target_group"):
+        health = _one(group["health_check"])
+        facts[f"target_group.{resolve.output_name(f'${{{address}.arn}}')}"] = {
+            "protocol": group["protocol"], "port": group["port"], "target_type": group["target_type"],
+            "health_check": (health["enabled"], health["protocol"], health["path"], health["port"],
+                             health["interval"], health["timeout"], health["healthy_threshold"],
+                             health["unhealthy_threshold"], health["matcher"]),
+            "deregistration_delay": str(group["deregistration_delay"]),
+        }
 
     for address, body in resources(document, "aws_autoscaling_group"):
         name = resolve.output_name(f"${{{address}.name}}")
@@ -173,6 +175,17 @@ def declared(document: Mapping[str, Any], outputs: Mapping[str, str], suffix: st
     return facts
 
 
+def _certificate_domain(document: Mapping[str, Any], certificate_arn: str | None) -> str | None:
+    """The domain of the certificate a listener names, followed through the document (validation → certificate)."""
+    if certificate_arn is None:
+        return None
+    address = certificate_arn[2:-1].rsplit(".", 1)[0]
+    body = dict(resources(document, address.split(".", 1)[0]))[address]
+    if address.startswith("aws_acm_certificate_validation."):
+        return _certificate_domain(document, body["certificate_arn"])
+    return body["domain_name"]
+
+
 def _declared_action(action: Mapping[str, Any]) -> tuple[Any, ...]:
     if action["type"] == "forward":
         return ("forward", action["target_group_arn"])
@@ -194,7 +207,8 @@ def _declared_alarm(alarm: Mapping[str, Any]) -> dict[str, Any]:
              query["metric"]["period"], sorted(query["metric"]["dimensions"].items()), query["return_data"])
             for query in alarm["metric_query"]]
     else:
-        facts["metric"] = (alarm["namespace"], alarm["metric_name"], alarm["statistic"], alarm["period"],
+        facts["metric"] = (alarm["namespace"], alarm["metric_name"],
+                           alarm.get("statistic") or alarm["extended_statistic"], alarm["period"],
                            sorted(alarm["dimensions"].items()))
     return facts
 
@@ -228,40 +242,44 @@ def observed(endpoint: str, document: Mapping[str, Any], outputs: Mapping[str, s
     for key in [key for key in facts if key.startswith(("ingress.", "egress."))]:
         facts[key] = sorted(facts[key])
 
-    balancer = elbv2.describe_load_balancers(LoadBalancerArns=[outputs["alb_arn"]])["LoadBalancers"][0]
-    attributes = {pair["Key"]: pair["Value"] for pair in elbv2.describe_load_balancer_attributes(
-        LoadBalancerArn=outputs["alb_arn"])["Attributes"]}
-    facts["load_balancer.scheme"] = balancer["Scheme"]
-    facts["load_balancer.subnets"] = len(balancer["AvailabilityZones"])
-    facts["load_balancer.attributes"] = {key: attributes.get(key) for key in (
-        "access_logs.s3.enabled", "access_logs.s3.bucket", "access_logs.s3.prefix",
-        "routing.http.drop_invalid_header_fields.enabled", "deletion_protection.enabled",
-        "routing.http.desync_mitigation_mode", "routing.http2.enabled", "waf.fail_open.enabled",
-        "routing.http.xff_header_processing.mode")}
+    acm = client("acm")
+    for name in ("alb_arn", "app_load_balancer_arn"):
+        balancer = elbv2.describe_load_balancers(LoadBalancerArns=[outputs[name]])["LoadBalancers"][0]
+        attributes = {pair["Key"]: pair["Value"] for pair in elbv2.describe_load_balancer_attributes(
+            LoadBalancerArn=outputs[name])["Attributes"]}
+        facts[f"load_balancer.{name}.scheme"] = balancer["Scheme"]
+        facts[f"load_balancer.{name}.subnets"] = len(balancer["AvailabilityZones"])
+        facts[f"load_balancer.{name}.attributes"] = {key: attributes.get(key) for key in (
+            "access_logs.s3.enabled", "access_logs.s3.bucket", "access_logs.s3.prefix",
+            "routing.http.drop_invalid_header_fields.enabled", "deletion_protection.enabled",
+            "routing.http.desync_mitigation_mode", "routing.http2.enabled", "waf.fail_open.enabled",
+            "routing.http.xff_header_processing.mode")}
 
-    for listener in elbv2.describe_listeners(LoadBalancerArn=outputs["alb_arn"])["Listeners"]:
-        port = listener["Port"]
-        facts[f"listeners.{port}.protocol"] = listener["Protocol"]
-        # moto reports ELBSecurityPolicy-2016-08 on plain HTTP listeners too; AWS reports a policy only with TLS.
-        facts[f"listeners.{port}.ssl_policy"] = listener.get("SslPolicy") if listener["Protocol"] == "HTTPS" else None
-        certificates = [certificate["CertificateArn"] for certificate in listener.get("Certificates", [])]
-        facts[f"listeners.{port}.certificate"] = certificates[0] if certificates else None
-        facts[f"listeners.{port}.actions"] = [
-            ("forward", action["TargetGroupArn"]) if action["Type"] == "forward" else
-            ("redirect", action["RedirectConfig"]["Protocol"], action["RedirectConfig"]["Port"],
-             action["RedirectConfig"]["StatusCode"]) for action in listener["DefaultActions"]]
+        for listener in elbv2.describe_listeners(LoadBalancerArn=outputs[name])["Listeners"]:
+            key = f"listeners.{name}.{listener['Port']}"
+            facts[f"{key}.protocol"] = listener["Protocol"]
+            # moto reports ELBSecurityPolicy-2016-08 on plain HTTP listeners too; AWS reports a policy only with TLS.
+            facts[f"{key}.ssl_policy"] = listener.get("SslPolicy") if listener["Protocol"] == "HTTPS" else None
+            certificates = [certificate["CertificateArn"] for certificate in listener.get("Certificates", [])]
+            facts[f"{key}.certificate_domain"] = acm.describe_certificate(CertificateArn=certificates[0])[
+                "Certificate"]["DomainName"] if certificates else None
+            facts[f"{key}.actions"] = [
+                ("forward", action["TargetGroupArn"]) if action["Type"] == "forward" else
+                ("redirect", action["RedirectConfig"]["Protocol"], action["RedirectConfig"]["Port"],
+                 action["RedirectConfig"]["StatusCode"]) for action in listener["DefaultActions"]]
 
-    group = elbv2.describe_target_groups(TargetGroupArns=[outputs["target_group_arn"]])["TargetGroups"][0]
-    group_attributes = {pair["Key"]: pair["Value"] for pair in elbv2.describe_target_group_attributes(
-        TargetGroupArn=outputs["target_group_arn"])["Attributes"]}
-    facts["target_group"] = {
-        "protocol": group["Protocol"], "port": group["Port"], "target_type": group["TargetType"],
-        "health_check": (group["HealthCheckEnabled"], group["HealthCheckProtocol"], group["HealthCheckPath"],
-                         group["HealthCheckPort"], group["HealthCheckIntervalSeconds"],
-                         group["HealthCheckTimeoutSeconds"], group["HealthyThresholdCount"],
-                         group["UnhealthyThresholdCount"], group["Matcher"]["HttpCode"]),
-        "deregistration_delay": group_attributes.get("deregistration_delay.timeout_seconds"),
-    }
+    for name in ("target_group_arn", "app_target_group_arn"):
+        group = elbv2.describe_target_groups(TargetGroupArns=[outputs[name]])["TargetGroups"][0]
+        group_attributes = {pair["Key"]: pair["Value"] for pair in elbv2.describe_target_group_attributes(
+            TargetGroupArn=outputs[name])["Attributes"]}
+        facts[f"target_group.{name}"] = {
+            "protocol": group["Protocol"], "port": group["Port"], "target_type": group["TargetType"],
+            "health_check": (group["HealthCheckEnabled"], group["HealthCheckProtocol"], group["HealthCheckPath"],
+                             group["HealthCheckPort"], group["HealthCheckIntervalSeconds"],
+                             group["HealthCheckTimeoutSeconds"], group["HealthyThresholdCount"],
+                             group["UnhealthyThresholdCount"], group["Matcher"]["HttpCode"]),
+            "deregistration_delay": group_attributes.get("deregistration_delay.timeout_seconds"),
+        }
 
     names = {outputs[name]: name for name in ("web_autoscaling_group", "app_autoscaling_group")}
     for scaling_group in client("autoscaling").describe_auto_scaling_groups(
@@ -345,7 +363,8 @@ def _observed_alarm(alarm: Mapping[str, Any]) -> dict[str, Any]:
              query["ReturnData"])
             for query in alarm["Metrics"]]
     else:
-        facts["metric"] = (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"], alarm["Period"],
+        facts["metric"] = (alarm["Namespace"], alarm["MetricName"],
+                           alarm.get("Statistic") or alarm["ExtendedStatistic"], alarm["Period"],
                            sorted((pair["Name"], pair["Value"]) for pair in alarm["Dimensions"]))
     return facts
 
@@ -375,12 +394,19 @@ def test_emulated_deployment_holds_what_the_stack_declares(deployed, reference_s
         {"public": 3, "private": 3, "isolated": 3}
     assert (found["database.storage_type"], found["database.allocated_storage"]) == ("gp3", 100)
     assert found["web_acl.default_action"] == ["allow"] and len(found["web_acl.rules"]) == 4
-    assert len([key for key in found if key.startswith("alarms.")]) == 8
+    assert len([key for key in found if key.startswith("alarms.")]) == 16
+    assert found["load_balancer.app_load_balancer_arn.scheme"] == "internal"
+    assert [key for key in found if key.startswith("listeners.app_load_balancer_arn.")] == [
+        f"listeners.app_load_balancer_arn.8443.{fact}" for fact in ("protocol", "ssl_policy", "certificate_domain",
+                                                                    "actions")]
 
 
 TWINS = {
     Breakage.SHORT_BACKUPS: {"database.backup_retention_period"},
-    Breakage.OLD_TLS_POLICY: {"listeners.443.ssl_policy"},
+    Breakage.OLD_TLS_POLICY: {"listeners.alb_arn.443.ssl_policy"},
+    # No TLS policy or certificate on either side: the listener the stack lacks differs in protocol and action.
+    Breakage.APP_HTTP_LISTENER: {"listeners.app_load_balancer_arn.80.protocol",
+                                 "listeners.app_load_balancer_arn.80.actions"},
     Breakage.IMDSV1_HOST: {"hosts.web_autoscaling_group.instances_metadata"},
     Breakage.WAF_RULE_COUNTS: {"web_acl.rules"},
 }

@@ -58,6 +58,19 @@ VARIANTS = [
             VerifySettings(insufficient_data_grace=timedelta(0))),
     Variant(Breakage.SILENT_HOST, frozenset({"VFY_SWEB_015", "VFY_SWEB_017"}),
             "expected SecureWeb/Host/mem_used_percent datapoints in the last 0:10:00; found none"),
+    Variant(Breakage.APP_HTTP_TARGET_GROUP, frozenset({"VFY_SWEB_029"}),
+            "target group {app_target_group_arn}: expected Protocol HTTPS; found HTTP"),
+    Variant(Breakage.INTERNET_FACING_APP_ALB, frozenset({"VFY_SWEB_027"}),
+            "internal load balancer {app_load_balancer_arn}: expected Scheme internal; found internet-facing"),
+    Variant(Breakage.APP_HTTP_LISTENER, frozenset({"VFY_SWEB_028"}),
+            "expected exactly one listener, on 8443; found listeners on [(80, 'HTTP'), (8443, 'HTTPS')]"),
+    Variant(Breakage.WEB_TO_APP_DIRECT, frozenset({"VFY_SWEB_008"}),
+            "app security group {app_security_group_id}: expected ingress exactly "
+            "[tcp 8443-8443 from {app_alb_security_group_id}]; found ["),
+    Variant(Breakage.WIDE_APP_ROLE_POLICY, frozenset({"VFY_SWEB_013"}), "'Resource': ['*']"),
+    Variant(Breakage.PASSWORD_IN_DATABASE_CONFIG, frozenset({"VFY_SWEB_030"}),
+            "SSM parameter {database_config_parameter_name}: expected no password-like key (the password stays in "
+            "Secrets Manager); found keys ['password']"),
 ]
 
 

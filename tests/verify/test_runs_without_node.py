@@ -13,6 +13,8 @@ import os
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -118,18 +120,30 @@ def test_the_installed_package_answers_help_outside_the_source_tree(tmp_path):
 
 
 @contextmanager
-def ssm_answering_online() -> Iterator[str]:
-    """An SSM endpoint on 127.0.0.1 reporting every instance asked about Online (moto has no such API)."""
+def ssm_answering_online(moto_endpoint: str) -> Iterator[str]:
+    """An SSM endpoint on 127.0.0.1 reporting every instance asked about Online (moto has no such API) and passing
+    every other SSM request on to moto."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (the http.server hook's name)
-            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            assert self.headers["X-Amz-Target"] == "AmazonSSM.DescribeInstanceInformation"
-            ids = [value for query in request["Filters"] if query["Key"] == "InstanceIds" for value in query["Values"]]
-            body = json.dumps({"InstanceInformationList": [
-                {"InstanceId": instance_id, "PingStatus": "Online", "ResourceType": "EC2Instance"}
-                for instance_id in ids]}).encode()
-            self.send_response(200)
+            raw = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.headers["X-Amz-Target"] != "AmazonSSM.DescribeInstanceInformation":
+                forwarded = urllib.request.Request(moto_endpoint + self.path, data=raw, method="POST", headers={
+                    name: self.headers[name] for name in ("X-Amz-Target", "Content-Type", "Authorization",
+                                                          "X-Amz-Date") if self.headers[name]})
+                try:
+                    with urllib.request.urlopen(forwarded, timeout=30) as response:
+                        status, body = response.status, response.read()
+                except urllib.error.HTTPError as error:
+                    status, body = error.code, error.read()
+            else:
+                request = json.loads(raw)
+                ids = [value for query in request["Filters"] if query["Key"] == "InstanceIds"
+                       for value in query["Values"]]
+                status, body = 200, json.dumps({"InstanceInformationList": [
+                    {"InstanceId": instance_id, "PingStatus": "Online", "ResourceType": "EC2Instance"}
+                    for instance_id in ids]}).encode()
+            self.send_response(status)
             self.send_header("Content-Type", "application/x-amz-json-1.1")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -154,7 +168,7 @@ def test_a_full_verification_starts_no_node(deployed, tmp_path):
     deployment = deployed()
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps({"secure-web": deployment.raw_outputs}), encoding="utf-8")
-    with ssm_answering_online() as ssm_endpoint:
+    with ssm_answering_online(deployment.endpoint) as ssm_endpoint:
         emulated_account = {"AWS_ENDPOINT_URL": deployment.endpoint, "AWS_ENDPOINT_URL_SSM": ssm_endpoint,
                             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                             "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
@@ -167,7 +181,7 @@ def test_a_full_verification_starts_no_node(deployed, tmp_path):
 
     # THEN every check passed with boto3, and nothing loaded cdktf or started node
     results = json.loads(printed)
-    assert [entry["id"] for entry in results if not entry["passed"]] == [] and len(results) == 26
+    assert [entry["id"] for entry in results if not entry["passed"]] == [] and len(results) == 30
     assert report["status"] == 0
     assert report["modules"] == ["boto3", "botocore"] and report["children"] == []
 

@@ -23,11 +23,13 @@ from secure_web.verify.outputs import OUTPUT_NAMES, DeploymentOutputs
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)
 ALB_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/sweb-alb/50dc6c495c0c9188"
 TARGET_GROUP_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/sweb-web/73e2d6bc24d8a067"
+APP_TARGET_GROUP_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/sweb-app/1f0e2d3c4b5a6978"
 
 
 def outputs() -> DeploymentOutputs:
     values = {name: f"stub-{name}" for name in OUTPUT_NAMES}
-    values.update(alb_arn=ALB_ARN, target_group_arn=TARGET_GROUP_ARN, db_cluster_identifier="database-1a2b3c4d")
+    values.update(alb_arn=ALB_ARN, target_group_arn=TARGET_GROUP_ARN, app_target_group_arn=APP_TARGET_GROUP_ARN,
+                  db_cluster_identifier="database-1a2b3c4d")
     return DeploymentOutputs(**values)
 
 
@@ -72,17 +74,23 @@ def test_ssm_host_not_registered_fails():
 
 # --- ELB target health: moto reports every registered running instance healthy --------------------
 
-def test_unhealthy_target_fails():
-    answer = {"TargetHealthDescriptions": [
-        {"Target": {"Id": "i-0a1b2c3d4e5f60001", "Port": 443}, "HealthCheckPort": "443",
+def target_health(port: int, *, second_healthy: bool) -> dict[str, object]:
+    second = {"State": "healthy"} if second_healthy else {
+        "State": "unhealthy", "Reason": "Target.FailedHealthChecks", "Description": "Health checks failed"}
+    return {"TargetHealthDescriptions": [
+        {"Target": {"Id": "i-0a1b2c3d4e5f60001", "Port": port}, "HealthCheckPort": str(port),
          "TargetHealth": {"State": "healthy"}},
-        {"Target": {"Id": "i-0a1b2c3d4e5f60002", "Port": 443}, "HealthCheckPort": "443",
-         "TargetHealth": {"State": "unhealthy", "Reason": "Target.FailedHealthChecks",
-                          "Description": "Health checks failed"}},
+        {"Target": {"Id": "i-0a1b2c3d4e5f60002", "Port": port}, "HealthCheckPort": str(port), "TargetHealth": second},
     ]}
-    deployment, _ = stubbed("elbv2", [("describe_target_health", answer, {"TargetGroupArn": TARGET_GROUP_ARN})])
+
+
+@pytest.mark.parametrize("unhealthy_group", [TARGET_GROUP_ARN, APP_TARGET_GROUP_ARN], ids=["web", "app"])
+def test_unhealthy_target_fails(unhealthy_group):
+    deployment, _ = stubbed("elbv2", [
+        ("describe_target_health", target_health(port, second_healthy=arn != unhealthy_group), {"TargetGroupArn": arn})
+        for arn, port in ((TARGET_GROUP_ARN, 443), (APP_TARGET_GROUP_ARN, 8443))])
     assert run(targets_healthy, deployment) == [
-        f"target i-0a1b2c3d4e5f60002 of {TARGET_GROUP_ARN}: expected state healthy; "
+        f"target i-0a1b2c3d4e5f60002 of {unhealthy_group}: expected state healthy; "
         "found unhealthy (Target.FailedHealthChecks)"]
 
 

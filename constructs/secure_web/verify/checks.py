@@ -8,6 +8,8 @@ read-only action listed in ``secure_web/verify/verifier-policy.json``.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,6 +29,14 @@ HTTP_PORT = 80
 SSH_PORT = 22
 AGENT_METRIC = "mem_used_percent"
 TIER_TAG = "secure-web:tier"
+HOST_EGRESS_PORTS = (HTTPS_PORT, HTTP_PORT)
+"""Ports every host may reach anywhere (AWS APIs, package mirrors, through the NAT gateways)."""
+DATABASE_ACCESS_POLICY = "database-access"
+"""The one inline policy of the app hosts' role (``MonitoredHost.grant_database_access``)."""
+DATABASE_CONFIG_KEYS = frozenset({"host", "port", "database", "secret_arn"})
+"""What the database connection parameter holds (``SecureWebTier.connect_database``)."""
+SECRET_LIKE_KEY = re.compile(r"pass|pwd|secret(?!_arn$)|token|credential|private", re.IGNORECASE)
+"""A key of the connection parameter that looks like it carries a secret rather than pointing at one."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,8 +78,22 @@ class Deployment:
         return response["TargetGroups"][0]
 
     @cached_property
-    def ingress_rules(self) -> list[Mapping[str, object]]:
-        """Ingress rules of the four tier groups and of every group the hosts are in."""
+    def app_load_balancer(self) -> Mapping[str, object]:
+        arn = self.outputs.app_load_balancer_arn
+        return self.clients("elbv2").describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"][0]
+
+    @cached_property
+    def app_listeners(self) -> list[Mapping[str, object]]:
+        return self.clients("elbv2").describe_listeners(LoadBalancerArn=self.outputs.app_load_balancer_arn)["Listeners"]
+
+    @cached_property
+    def app_target_group(self) -> Mapping[str, object]:
+        arn = self.outputs.app_target_group_arn
+        return self.clients("elbv2").describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]
+
+    @cached_property
+    def security_group_rules(self) -> list[Mapping[str, object]]:
+        """Ingress and egress rules of the five tier groups and of every group the hosts are in."""
         group_ids = sorted(set(self.tier_groups.values()) | {
             group["GroupId"] for instance in self.instances for group in instance.get("SecurityGroups", [])
         })
@@ -77,17 +101,36 @@ class Deployment:
         for page in self.clients("ec2").get_paginator("describe_security_group_rules").paginate(
             Filters=[{"Name": "group-id", "Values": group_ids}]
         ):
-            rules.extend(rule for rule in page["SecurityGroupRules"] if not rule["IsEgress"])
+            rules.extend(page["SecurityGroupRules"])
         return rules
+
+    @property
+    def ingress_rules(self) -> list[Mapping[str, object]]:
+        return [rule for rule in self.security_group_rules if not rule["IsEgress"]]
+
+    @property
+    def egress_rules(self) -> list[Mapping[str, object]]:
+        return [rule for rule in self.security_group_rules if rule["IsEgress"]]
 
     @property
     def tier_groups(self) -> dict[str, str]:
         return {
             "load balancer": self.outputs.alb_security_group_id,
             "web": self.outputs.web_security_group_id,
+            "internal load balancer": self.outputs.app_alb_security_group_id,
             "app": self.outputs.app_security_group_id,
             "database": self.outputs.db_security_group_id,
         }
+
+    @cached_property
+    def database_config(self) -> Mapping[str, object] | None:
+        """The app tier's database connection parameter (GetParameter's ``Parameter``); None if it does not exist."""
+        try:
+            return self.clients("ssm").get_parameter(Name=self.outputs.database_config_parameter_name)["Parameter"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ParameterNotFound":
+                raise
+            return None
 
     @cached_property
     def instances_by_group(self) -> dict[str, list[Mapping[str, object]]]:
@@ -240,20 +283,27 @@ def http_redirect_listener(deployment: Deployment, check_id: str) -> Iterable[Fi
             yield fail(check_id, resource, f"a single redirect action {expected}", actions)
 
 
-@check("VFY_SWEB_004", "Ensure the load balancer drops invalid headers, is deletion-protected and logs access")
-def alb_attributes(deployment: Deployment, check_id: str) -> Iterable[Finding]:
-    outputs = deployment.outputs
-    response = deployment.clients("elbv2").describe_load_balancer_attributes(LoadBalancerArn=outputs.alb_arn)
+def load_balancer_attribute_findings(deployment: Deployment, check_id: str, arn: str,
+                                     resource: str) -> Iterable[Finding]:
+    """What is wrong with the attributes of the load balancer ``arn``: every secure_web load balancer drops
+    invalid headers, is deletion-protected and logs access to the tier's bucket."""
+    response = deployment.clients("elbv2").describe_load_balancer_attributes(LoadBalancerArn=arn)
     attributes = _attributes(response["Attributes"])
     expected = {
         "routing.http.drop_invalid_header_fields.enabled": "true",
         "deletion_protection.enabled": "true",
         "access_logs.s3.enabled": "true",
-        "access_logs.s3.bucket": outputs.access_log_bucket,
+        "access_logs.s3.bucket": deployment.outputs.access_log_bucket,
     }
     for key, value in expected.items():
         if attributes.get(key) != value:
-            yield fail(check_id, f"load balancer {outputs.alb_arn}", f"attribute {key}={value}", attributes.get(key))
+            yield fail(check_id, resource, f"attribute {key}={value}", attributes.get(key))
+
+
+@check("VFY_SWEB_004", "Ensure the load balancer drops invalid headers, is deletion-protected and logs access")
+def alb_attributes(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    arn = deployment.outputs.alb_arn
+    yield from load_balancer_attribute_findings(deployment, check_id, arn, f"load balancer {arn}")
 
 
 COMMON_RULE_SET = ("AWS", "AWSManagedRulesCommonRuleSet")
@@ -326,10 +376,9 @@ def waf_web_acl(deployment: Deployment, check_id: str) -> Iterable[Finding]:
 
 # --- Targets ---------------------------------------------------------------------------------------
 
-@check("VFY_SWEB_006", "Ensure the target group uses HTTPS to the hosts and HTTPS health checks")
-def target_group_https(deployment: Deployment, check_id: str) -> Iterable[Finding]:
-    group = deployment.target_group
-    resource = f"target group {deployment.outputs.target_group_arn}"
+def target_group_findings(check_id: str, group: Mapping[str, object]) -> Iterable[Finding]:
+    """What is wrong with ``group`` (a DescribeTargetGroups entry): traffic and health checks must be HTTPS."""
+    resource = f"target group {group['TargetGroupArn']}"
     if group["Protocol"] != "HTTPS":
         yield fail(check_id, resource, "Protocol HTTPS", group["Protocol"])
     if group.get("HealthCheckProtocol") != "HTTPS" or not group.get("HealthCheckEnabled", True):
@@ -338,51 +387,79 @@ def target_group_https(deployment: Deployment, check_id: str) -> Iterable[Findin
                    f"HealthCheckEnabled {group.get('HealthCheckEnabled')}")
 
 
-@check("VFY_SWEB_007", "Ensure every registered target is healthy")
+@check("VFY_SWEB_006", "Ensure the target group uses HTTPS to the hosts and HTTPS health checks")
+def target_group_https(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    yield from target_group_findings(check_id, deployment.target_group)
+
+
+@check("VFY_SWEB_007", "Ensure every registered target of the web and app target groups is healthy")
 def targets_healthy(deployment: Deployment, check_id: str) -> Iterable[Finding]:
-    arn = deployment.outputs.target_group_arn
-    descriptions = deployment.clients("elbv2").describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
-    if not descriptions:
-        yield fail(check_id, f"target group {arn}", "at least one registered target", "none")
-    for description in descriptions:
-        health = description["TargetHealth"]
-        if health["State"] != "healthy":
-            yield fail(check_id, f"target {description['Target']['Id']} of {arn}", "state healthy",
-                       f"{health['State']} ({health.get('Reason', 'no reason')})")
+    for arn in (deployment.outputs.target_group_arn, deployment.outputs.app_target_group_arn):
+        response = deployment.clients("elbv2").describe_target_health(TargetGroupArn=arn)
+        descriptions = response["TargetHealthDescriptions"]
+        if not descriptions:
+            yield fail(check_id, f"target group {arn}", "at least one registered target", "none")
+        for description in descriptions:
+            health = description["TargetHealth"]
+            if health["State"] != "healthy":
+                yield fail(check_id, f"target {description['Target']['Id']} of {arn}", "state healthy",
+                           f"{health['State']} ({health.get('Reason', 'no reason')})")
 
 
 # --- Security groups -------------------------------------------------------------------------------
 
-def _rule_key(rule: Mapping[str, object]) -> tuple[str, int, int, str]:
+RuleKey = tuple[str, int, int, str]
+"""(protocol, from port, to port, source or destination) of one security group rule."""
+
+
+def _rule_key(rule: Mapping[str, object]) -> RuleKey:
     source = rule.get("CidrIpv4") or rule.get("CidrIpv6") or rule.get("PrefixListId") or \
         (rule.get("ReferencedGroupInfo") or {}).get("GroupId", "?")
     return (str(rule["IpProtocol"]), int(rule["FromPort"]), int(rule["ToPort"]), str(source))
 
 
-def expected_ingress(outputs: DeploymentOutputs, app_port: int) -> dict[str, set[tuple[str, int, int, str]]]:
-    """The exact ingress chain: world → ALB (80, 443) → web (443) → app (app port) → database (3306)."""
+def expected_ingress(outputs: DeploymentOutputs, app_port: int) -> dict[str, set[RuleKey]]:
+    """The exact ingress chain: world → ALB (80, 443) → web (443) → internal ALB (app port) → app (app port)
+    → database (3306)."""
     return {
         outputs.alb_security_group_id: {("tcp", port, port, cidr) for cidr in WORLD for port in (HTTP_PORT, HTTPS_PORT)},
         outputs.web_security_group_id: {("tcp", HTTPS_PORT, HTTPS_PORT, outputs.alb_security_group_id)},
-        outputs.app_security_group_id: {("tcp", app_port, app_port, outputs.web_security_group_id)},
+        outputs.app_alb_security_group_id: {("tcp", app_port, app_port, outputs.web_security_group_id)},
+        outputs.app_security_group_id: {("tcp", app_port, app_port, outputs.app_alb_security_group_id)},
         outputs.db_security_group_id: {("tcp", MYSQL_PORT, MYSQL_PORT, outputs.app_security_group_id)},
     }
 
 
-@check("VFY_SWEB_008", "Ensure the security groups admit exactly the tier chain")
+def expected_egress(outputs: DeploymentOutputs, app_port: int) -> dict[str, set[RuleKey]]:
+    """Each ingress of the chain has its egress twin in the group in front; hosts also reach 443 and 80 anywhere."""
+    anywhere = {("tcp", port, port, cidr) for cidr in WORLD for port in HOST_EGRESS_PORTS}
+    return {
+        outputs.alb_security_group_id: {("tcp", HTTPS_PORT, HTTPS_PORT, outputs.web_security_group_id)},
+        outputs.web_security_group_id: {("tcp", app_port, app_port, outputs.app_alb_security_group_id), *anywhere},
+        outputs.app_alb_security_group_id: {("tcp", app_port, app_port, outputs.app_security_group_id)},
+        outputs.app_security_group_id: {("tcp", MYSQL_PORT, MYSQL_PORT, outputs.db_security_group_id), *anywhere},
+        outputs.db_security_group_id: set(),
+    }
+
+
+@check("VFY_SWEB_008", "Ensure the security groups admit and send exactly the tier chain "
+                       "(world → ALB → web → internal ALB → app → database)")
 def security_group_chain(deployment: Deployment, check_id: str) -> Iterable[Finding]:
-    expected = expected_ingress(deployment.outputs, deployment.settings.app_port)
-    found: dict[str, set[tuple[str, int, int, str]]] = {group: set() for group in expected}
-    for rule in deployment.ingress_rules:
-        if rule["GroupId"] in found:
-            found[rule["GroupId"]].add(_rule_key(rule))
-    for name, group_id in deployment.tier_groups.items():
-        if found[group_id] != expected[group_id]:
-            yield fail(check_id, f"{name} security group {group_id}",
-                       f"ingress exactly {_describe(expected[group_id])}", _describe(found[group_id]))
+    for direction, rules, expected in (
+        ("ingress", deployment.ingress_rules, expected_ingress(deployment.outputs, deployment.settings.app_port)),
+        ("egress", deployment.egress_rules, expected_egress(deployment.outputs, deployment.settings.app_port)),
+    ):
+        found: dict[str, set[RuleKey]] = {group: set() for group in expected}
+        for rule in rules:
+            if rule["GroupId"] in found:
+                found[rule["GroupId"]].add(_rule_key(rule))
+        for name, group_id in deployment.tier_groups.items():
+            if found[group_id] != expected[group_id]:
+                yield fail(check_id, f"{name} security group {group_id}",
+                           f"{direction} exactly {_describe(expected[group_id])}", _describe(found[group_id]))
 
 
-def _describe(rules: Iterable[tuple[str, int, int, str]]) -> str:
+def _describe(rules: Iterable[RuleKey]) -> str:
     return "[" + ", ".join(f"{protocol} {start}-{end} from {source}"
                            for protocol, start, end, source in sorted(rules)) + "]"
 
@@ -421,25 +498,92 @@ def hosts_no_public_ip(deployment: Deployment, check_id: str) -> Iterable[Findin
                        instance["PublicIpAddress"])
 
 
-@check("VFY_SWEB_013", "Ensure every host has the instance profile with only the agent and SSM policies")
+@dataclass(frozen=True)
+class RolePolicies:
+    """What one instance profile's roles may do: attached managed policy names and inline policy documents."""
+
+    managed: frozenset[str]
+    inline: Mapping[str, Mapping[str, object]]
+
+
+def _role_policies(iam, profile_arn: str) -> RolePolicies:
+    profile = iam.get_instance_profile(InstanceProfileName=profile_arn.rsplit("/", 1)[-1])["InstanceProfile"]
+    managed: set[str] = set()
+    inline: dict[str, Mapping[str, object]] = {}
+    for role in profile["Roles"]:
+        name = role["RoleName"]
+        attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+        managed |= {policy["PolicyName"] for policy in attached}
+        for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+            inline[policy_name] = json.loads(document) if isinstance(document, str) else document
+    return RolePolicies(managed=frozenset(managed), inline=inline)
+
+
+def expected_database_access(deployment: Deployment) -> list[dict[str, object]]:
+    """The app role's three statements, each (Action, Resource, Condition) as the deployment's own ARNs make them."""
+    parameter = deployment.database_config or {}
+    secret = deployment.cluster.get("MasterUserSecret") or {}
+    secrets_manager = f"secretsmanager.{deployment.clients.region}.amazonaws.com"
+    via_secrets_manager = {"StringEquals": {"kms:ViaService": secrets_manager}}
+    return [
+        {"Action": ["ssm:GetParameter"], "Resource": [parameter.get("ARN", "the database config parameter's ARN")],
+         "Condition": None},
+        {"Action": ["secretsmanager:GetSecretValue"], "Resource": [secret.get("SecretArn", "the master user secret")],
+         "Condition": None},
+        {"Action": ["kms:Decrypt"], "Resource": [secret.get("KmsKeyId", "the master user secret's key")],
+         "Condition": via_secrets_manager},
+    ]
+
+
+def _granted(statement: Mapping[str, object]) -> dict[str, object]:
+    """A statement's grant in the shape of ``expected_database_access``, or its whole text when it is not an Allow
+    of plain Action and Resource (NotAction and NotResource grant everything they do not name)."""
+    if statement.get("Effect") != "Allow" or {"NotAction", "NotResource", "NotPrincipal"} & set(statement):
+        return {"Statement": dict(statement)}
+    listed = {key: [statement[key]] if isinstance(statement.get(key), str) else list(statement.get(key) or [])
+              for key in ("Action", "Resource")}
+    return {**listed, "Condition": statement.get("Condition") or None}
+
+
+def _canonical(grant: Mapping[str, object]) -> str:
+    return json.dumps(grant, sort_keys=True)
+
+
+def _statements(document: Mapping[str, object]) -> list[Mapping[str, object]]:
+    statements = document.get("Statement") or []
+    return [statements] if isinstance(statements, Mapping) else list(statements)
+
+
+@check("VFY_SWEB_013", "Ensure every host's role has only the agent and SSM managed policies, and the app hosts' "
+                       "role one inline policy reading exactly its database parameter, secret and key")
 def hosts_instance_profile(deployment: Deployment, check_id: str) -> Iterable[Finding]:
     iam = deployment.clients("iam")
-    policies_by_profile: dict[str, set[str]] = {}
-    for instance in deployment.instances:
-        arn = (instance.get("IamInstanceProfile") or {}).get("Arn")
-        if not arn:
-            yield fail(check_id, f"instance {instance['InstanceId']}", "an IAM instance profile", "none")
-            continue
-        if arn not in policies_by_profile:
-            profile = iam.get_instance_profile(InstanceProfileName=arn.rsplit("/", 1)[-1])["InstanceProfile"]
-            policies_by_profile[arn] = {
-                policy["PolicyName"]
-                for role in profile["Roles"]
-                for policy in iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
-            }
-        if policies_by_profile[arn] != set(AGENT_MANAGED_POLICIES):
-            yield fail(check_id, f"instance {instance['InstanceId']} profile {arn}",
-                       f"managed policies exactly {sorted(AGENT_MANAGED_POLICIES)}", sorted(policies_by_profile[arn]))
+    app_group = deployment.outputs.app_autoscaling_group
+    by_profile: dict[str, RolePolicies] = {}
+    for group_name, instances in deployment.instances_by_group.items():
+        expected_inline = {DATABASE_ACCESS_POLICY} if group_name == app_group else set()
+        for instance in instances:
+            arn = (instance.get("IamInstanceProfile") or {}).get("Arn")
+            if not arn:
+                yield fail(check_id, f"instance {instance['InstanceId']}", "an IAM instance profile", "none")
+                continue
+            if arn not in by_profile:
+                by_profile[arn] = _role_policies(iam, arn)
+            policies = by_profile[arn]
+            resource = f"instance {instance['InstanceId']} profile {arn}"
+            if policies.managed != set(AGENT_MANAGED_POLICIES):
+                yield fail(check_id, resource, f"managed policies exactly {sorted(AGENT_MANAGED_POLICIES)}",
+                           sorted(policies.managed))
+            if set(policies.inline) != expected_inline:
+                yield fail(check_id, resource, f"inline policies exactly {sorted(expected_inline)}",
+                           sorted(policies.inline))
+            elif expected_inline:
+                expected = expected_database_access(deployment)
+                granted = [_granted(statement) for statement in _statements(policies.inline[DATABASE_ACCESS_POLICY])]
+                if sorted(map(_canonical, granted)) != sorted(map(_canonical, expected)):
+                    yield fail(check_id, f"{resource} inline policy {DATABASE_ACCESS_POLICY}",
+                               f"exactly the statements {expected}", granted)
 
 
 @check("VFY_SWEB_014", "Ensure every host is registered and online in SSM")
@@ -604,3 +748,78 @@ def log_bucket_private(deployment: Deployment, check_id: str) -> Iterable[Findin
     if off:
         yield fail(check_id, f"S3 bucket {bucket}", f"public access block with {list(expected)} true",
                    f"{off} not true")
+
+
+# --- App tier --------------------------------------------------------------------------------------
+
+def _app_resource(deployment: Deployment) -> str:
+    return f"internal load balancer {deployment.outputs.app_load_balancer_arn}"
+
+
+@check("VFY_SWEB_027", "Ensure the app tier's load balancer is internal, drops invalid headers, is deletion-protected "
+                       "and logs access")
+def app_alb_internal(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    scheme = deployment.app_load_balancer["Scheme"]
+    if scheme != "internal":
+        yield fail(check_id, _app_resource(deployment), "Scheme internal", scheme)
+    yield from load_balancer_attribute_findings(deployment, check_id, deployment.outputs.app_load_balancer_arn,
+                                                _app_resource(deployment))
+
+
+@check("VFY_SWEB_028", "Ensure the app tier's load balancer has one listener: HTTPS on the app port, with a TLS 1.3 "
+                       "policy, forwarding to the app target group")
+def app_https_listener(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    port, target_group = deployment.settings.app_port, deployment.outputs.app_target_group_arn
+    listeners = deployment.app_listeners
+    if [listener["Port"] for listener in listeners] != [port]:
+        yield fail(check_id, _app_resource(deployment), f"exactly one listener, on {port}",
+                   f"listeners on {sorted((listener['Port'], listener['Protocol']) for listener in listeners)}")
+    for listener in listeners:
+        resource = f"listener {listener['ListenerArn']} (port {listener['Port']})"
+        if listener["Protocol"] != "HTTPS":
+            yield fail(check_id, resource, "Protocol HTTPS", listener["Protocol"])
+            continue
+        if listener.get("SslPolicy") not in ALLOWED_SSL_POLICIES:
+            yield fail(check_id, resource, f"SslPolicy one of {list(ALLOWED_SSL_POLICIES)}", listener.get("SslPolicy"))
+        if not listener.get("Certificates"):
+            yield fail(check_id, resource, "an ACM certificate", "none")
+        actions = listener["DefaultActions"]
+        forwards = [action.get("TargetGroupArn") for action in actions if action["Type"] == "forward"]
+        if forwards != [target_group] or len(actions) != 1:
+            yield fail(check_id, resource, f"default action forward to {target_group}", listener["DefaultActions"])
+
+
+@check("VFY_SWEB_029", "Ensure the app target group uses HTTPS to the app hosts and HTTPS health checks")
+def app_target_group_https(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    yield from target_group_findings(check_id, deployment.app_target_group)
+
+
+@check("VFY_SWEB_030", "Ensure the app tier's database parameter names this database and its secret, and holds no "
+                       "secret itself")
+def database_config_parameter(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    name = deployment.outputs.database_config_parameter_name
+    resource = f"SSM parameter {name}"
+    parameter = deployment.database_config
+    if parameter is None:
+        yield fail(check_id, resource, "a parameter", "no such parameter")
+        return
+    if parameter.get("Type") != "String":
+        yield fail(check_id, resource, "Type String (it holds no secret)", parameter.get("Type"))
+    try:
+        value = json.loads(str(parameter.get("Value")))
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        yield fail(check_id, resource, f"a JSON object with {sorted(DATABASE_CONFIG_KEYS)}", "something else")
+        return
+    if missing := DATABASE_CONFIG_KEYS - set(value):
+        yield fail(check_id, resource, f"keys {sorted(DATABASE_CONFIG_KEYS)}", f"{sorted(missing)} missing")
+    if secret_like := sorted(key for key in value if SECRET_LIKE_KEY.search(str(key))):
+        yield fail(check_id, resource, "no password-like key (the password stays in Secrets Manager)",
+                   f"keys {secret_like}")
+    cluster = deployment.cluster
+    expected = {"host": deployment.outputs.db_writer_endpoint, "port": cluster.get("Port"),
+                "secret_arn": (cluster.get("MasterUserSecret") or {}).get("SecretArn")}
+    for key, wanted in expected.items():
+        if key in value and value[key] != wanted:
+            yield fail(check_id, resource, f"{key} {wanted!r} (the deployed database)", repr(value[key]))

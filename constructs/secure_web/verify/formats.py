@@ -119,7 +119,7 @@ class Subject:
 
 _SUBJECTS: tuple[tuple[re.Pattern[str], str, str | None], ...] = (
     (re.compile(r"web ACL .* \((?P<name>arn:[^\s()]+)\)"), "AwsWafv2WebAcl", None),
-    (re.compile(r"load balancer (?P<name>arn:\S+)$"), "AwsElbv2LoadBalancer", None),
+    (re.compile(r"(?:internal )?load balancer (?P<name>arn:\S+)$"), "AwsElbv2LoadBalancer", None),
     (re.compile(r"listener (?P<name>arn:\S+)"), "Other", None),
     (re.compile(r"target group (?P<name>arn:\S+)$"), "Other", None),
     (re.compile(r"target (?P<name>i-[0-9a-f]+) of "), "AwsEc2Instance", "ec2:{region}:{account}:instance/{name}"),
@@ -132,6 +132,7 @@ _SUBJECTS: tuple[tuple[re.Pattern[str], str, str | None], ...] = (
      "cloudwatch:{region}:{account}:alarm:{name}"),
     (re.compile(r"DB cluster (?P<name>\S+)$"), "AwsRdsDbCluster", "rds:{region}:{account}:cluster:{name}"),
     (re.compile(r"S3 bucket (?P<name>\S+)$"), "AwsS3Bucket", "s3:::{name}"),
+    (re.compile(r"SSM parameter (?P<name>\S+)$"), "Other", None),
 )
 """How ``secure_web.verify.checks`` names resources (``Finding.resource``), first match wins.
 

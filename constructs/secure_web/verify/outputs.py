@@ -41,6 +41,10 @@ class DeploymentOutputs:
     qps_high_alarm: str
     qps_low_alarm: str
     alarm_topic_arn: str
+    app_load_balancer_arn: str
+    app_target_group_arn: str
+    app_alb_security_group_id: str
+    database_config_parameter_name: str
 
     @property
     def load_balancer_dimension(self) -> str:
