@@ -468,9 +468,11 @@ class SecureWebTier(Construct):
         load_balancer_health_alarms(self, name=f"{path_of(self)} web tier", load_balancer_arn_suffix=alb.arn_suffix,
                                     target_group_arn_suffix=target_group.arn_suffix, topic_arn=self.alarm_topic_arn)
         app_monitoring = Construct(self, "app-monitoring")
-        self.app_qps_high_alarm_name, _ = (alarm.alarm_name for alarm in fleet_qps_alarms(
+        app_high, app_low = fleet_qps_alarms(
             app_monitoring, name=f"{path_of(self)} app tier", load_balancer_arn_suffix=app_alb.arn_suffix,
-            settings=settings, topic_arn=self.alarm_topic_arn))
+            settings=settings, topic_arn=self.alarm_topic_arn)
+        self.app_qps_high_alarm_name: str = app_high.alarm_name
+        self.app_qps_low_alarm_name: str = app_low.alarm_name
         load_balancer_health_alarms(app_monitoring, name=f"{path_of(self)} app tier",
                                     load_balancer_arn_suffix=app_alb.arn_suffix,
                                     target_group_arn_suffix=app_target_group.arn_suffix,
@@ -518,6 +520,7 @@ class SecureWebTier(Construct):
             self, "app-certificate",
             CertificateProps(domain_name=self.app_domain_name, hosted_zone_id=props.hosted_zone_id or ""),
         ).certificate_arn
+        self.app_certificate_arn: str = certificate_arn
         group = resource_module("security_group").SecurityGroup(
             self, "app-alb-security-group", name_prefix=f"{props.name}-app-alb-", vpc_id=network.vpc_id,
             description=f"{path_of(self)} internal load balancer: app port from web hosts, to app hosts",
@@ -543,11 +546,11 @@ class SecureWebTier(Construct):
                           "unhealthy_threshold": 3},
             tags=tags, lifecycle={"create_before_destroy": True},
         )
-        resource_module("lb_listener").LbListener(
+        self.app_https_listener_arn: str = resource_module("lb_listener").LbListener(
             self, "app-https-listener", load_balancer_arn=alb.arn, port=props.app_port, protocol="HTTPS",
             ssl_policy=props.ssl_policy, certificate_arn=certificate_arn,
             default_action=blocks([{"type": "forward", "target_group_arn": target_group.arn}]), tags=tags,
-        )
+        ).arn
         resource_module("route53_record").Route53Record(
             self, "app-alias", zone_id=props.hosted_zone_id, name=self.app_domain_name, type="A",
             alias={"name": alb.dns_name, "zone_id": alb.zone_id, "evaluate_target_health": True},
@@ -570,6 +573,7 @@ class SecureWebTier(Construct):
                                        "secret_arn": database.master_user_secret_arn}),
             tags=self._tags,
         )
+        self.database_config_parameter_name = parameter.name  # from here on, outputs depend on the parameter
         self.app_hosts.grant_database_access(parameter_arn=parameter.arn, secret_arn=database.master_user_secret_arn,
                                              key_arn=database.key_arn)
 

@@ -11,7 +11,7 @@ import warnings
 import cdktf
 import pytest
 
-from secure_web import (ALLOWED_SSL_POLICIES, Network, SecureDefaultWeakened, SecureWebTier, SecureWebTierProps,
+from secure_web import (ALLOWED_SSL_POLICIES, Application, Network, SecureDefaultWeakened, SecureWebTier, SecureWebTierProps,
                         plan_subnets)
 from secure_web.aws import resource_module
 from tests.conftest import synth_stack
@@ -305,3 +305,22 @@ def test_host_firewalls_admit_only_the_subnets_their_load_balancer_sits_in(refer
     plan = plan_subnets("10.0.0.0/16", 3)
     assert _firewall_ranges(reference_stack, "web-hosts") == repr(" ".join(plan.public))
     assert _firewall_ranges(reference_stack, "app-hosts") == repr(" ".join(plan.private))
+
+
+def test_a_consumer_application_reaches_the_app_hosts_with_the_tiers_database_parameter(tmp_path):
+    stack = cdktf.TerraformStack(cdktf.App(outdir=str(tmp_path)), "own-app")
+    resource_module("provider").AwsProvider(stack, "aws", region="eu-west-1")
+    network = Network(stack, "net")
+    application = Application(command="/usr/bin/node /srv/shop/server.js", port=3000, packages=("nodejs",),
+                              environment={"NODE_ENV": "production"})
+    SecureWebTier(stack, "shop", SecureWebTierProps(network=network.ref, name="shop", domain_name="shop.example.org",
+                                                    hosted_zone_id="Z0123456789ABCDEFGHIJ",
+                                                    application=application))
+    document = json.loads(cdktf.Testing.synth(stack))
+    scripts = {name: gzip.decompress(base64.b64decode(template["user_data"])).decode()
+               for name, template in document["resource"]["aws_launch_template"].items()}
+    (app_script,) = [script for name, script in scripts.items() if "app-hosts" in name]
+    assert "APP_COMMAND='/usr/bin/node /srv/shop/server.js'" in app_script
+    assert "APP_PORT=3000" in app_script and "APP_PACKAGES=nodejs" in app_script
+    assert "DATABASE_CONFIG_PARAMETER=/secure-web/shop-app/database" in app_script
+    assert "APP_SOURCE=''" in app_script  # the built-in application is not shipped when the consumer brings one

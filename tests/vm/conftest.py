@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from harness import VM_HOST_PROPS, GuestForward, SynthesizedHost, VirtualMachine, VmSpec, booted_vms, free_port, \
+from harness import GuestForward, SynthesizedHost, VirtualMachine, VmSpec, booted_vms, free_port, \
     synthesized_host
 from mysql_server import MySqlServer, running_mysql
-from request_path import (APP_ADDRESS, APP_PORT, DATABASE_ADDRESSES, MYSQL_PORT, Pki, RequestPath, app_host_props,
-                          make_pki, web_host_props, write_database_settings)
+from request_path import (APP_ADDRESS, APP_PORT, APP_VM, DATABASE_ADDRESSES, MYSQL_PORT, WEB_VM, Pki, RequestPath,
+                          app_host_props, make_pki, web_host_props, write_database_settings)
 
 REQUIRED_TOOLS = ("qemu-system-x86_64", "qemu-img", "mmdebstrap", "mkfs.ext4", "genisoimage", "ssh", "ssh-keygen")
 BREAKS_HOST = "breaks_host"
@@ -74,8 +74,7 @@ def emulate_fetch_config(machine: VirtualMachine, synthesized: SynthesizedHost) 
     The VM has no SSM (and boots without the agent), so the parameter's value, as Terraform
     evaluates it offline, is written where fetch-config writes it; tests/hosts reads that file.
     """
-    name = VM_HOST_PROPS["name"]
-    path = f"/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.d/ssm_AmazonCloudWatch-{name}"
+    path = f"/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.d/ssm_AmazonCloudWatch-{machine.name}"
     encoded = base64.b64encode(synthesized.agent_config.encode()).decode()
     machine.ssh(f"echo {encoded} | base64 -d | install -D -m 0644 /dev/stdin {shlex.quote(path)}")
 
@@ -115,15 +114,16 @@ def booted(request, timings, user_data, synthesized, synthesized_app, databases,
         -> Iterator[dict[str, VirtualMachine]]:
     """Both VMs, booted in parallel: the web VM reaches the app VM's TLS port, the app VM the databases."""
     app_tls_port = free_port()
-    web = VmSpec(name="vm-web", user_data=user_data,
+    web = VmSpec(name=WEB_VM, user_data=user_data,
                  guest_forwards=(GuestForward(APP_ADDRESS, APP_PORT, app_tls_port),))
-    app = VmSpec(name="vm-app", user_data=synthesized_app.user_data, guest_ports=(APP_PORT,),
+    app = VmSpec(name=APP_VM, user_data=synthesized_app.user_data, guest_ports=(APP_PORT,),
                  host_ports={APP_PORT: app_tls_port},
                  guest_forwards=tuple(GuestForward(DATABASE_ADDRESSES[kind], MYSQL_PORT, server.port)
                                       for kind, server in databases.items()))
     failures_before = request.session.testsfailed
     with booted_vms([web, app], timings) as machines:
-        emulate_fetch_config(machines["vm-web"], synthesized)
+        emulate_fetch_config(machines[WEB_VM], synthesized)
+        emulate_fetch_config(machines[APP_VM], synthesized_app)
         yield machines
         if request.session.testsfailed > failures_before:
             for machine in machines.values():
@@ -134,12 +134,12 @@ def booted(request, timings, user_data, synthesized, synthesized_app, databases,
 @pytest.fixture(scope="session")
 def vm(booted) -> VirtualMachine:
     """The web VM: the host suite's subject, and the request path's front door."""
-    return booted["vm-web"]
+    return booted[WEB_VM]
 
 
 @pytest.fixture(scope="session")
 def request_path(booted, databases, pki) -> RequestPath:
-    path = RequestPath(web=booted["vm-web"], app=booted["vm-app"], databases=databases, pki=pki)
+    path = RequestPath(web=booted[WEB_VM], app=booted[APP_VM], databases=databases, pki=pki)
     path.present_app_certificate("trusted")
     write_database_settings(path, "trusted")
     return path

@@ -19,6 +19,9 @@ from harness import QEMU_NETWORK, VM_HOST_PROPS, VirtualMachine
 from mysql_server import MySqlServer
 from tls_material import CertificateAuthority, Leaf, issue, make_ca
 
+WEB_VM = str(VM_HOST_PROPS["name"])
+APP_VM = "vm-app"
+"""The VMs' names: each is its guest's host name and its MonitoredHost's name (the agent parameter's suffix)."""
 APP_NAME = "app-internal.vm.test"
 """The app tier's name the web host verifies (on AWS: ``app-internal.<domain>``, the internal ALB's)."""
 APP_ADDRESS = "10.0.2.100"
@@ -75,7 +78,7 @@ def app_host_props(pki: Pki) -> dict[str, object]:
     """The app VM's MonitoredHostProps fields: the built-in application, trusting the test CA for the database."""
     from secure_web import Application
 
-    return {"name": "vm-app", "role": "app", "https_port": APP_PORT, "allowed_https_cidrs": ("10.0.0.0/16",),
+    return {"name": APP_VM, "role": "app", "https_port": APP_PORT, "allowed_https_cidrs": ("10.0.0.0/16",),
             "ssh_allowed_cidrs": (QEMU_NETWORK,), "cloudwatch_agent_install": False,
             "application": Application(database_ca_pem=pki.ca.cert_pem,
                                        database_config_parameter="/secure-web/vm-app/database")}

@@ -31,6 +31,7 @@ import time
 import pytest
 
 from harness import QEMU_NETWORK, VirtualMachine
+from host_suite import AGENT_SKIPS, PROXY_CHECK_SKIPS, run_host_suite
 from request_path import (APP_ADDRESS, APP_NAME, APP_PORT, DATABASE_ADDRESSES, RequestPath, write_database_settings)
 
 pytestmark = pytest.mark.vm
@@ -181,3 +182,29 @@ def test_the_upstream_trust_and_name_come_from_the_props(request_path):
     assert trusted.strip() == request_path.pki.ca.cert_pem.strip()
     database_ca = request_path.app.ssh("cat /etc/secure-web/tls/database-ca.pem").stdout
     assert database_ca.strip() == request_path.pki.ca.cert_pem.strip()
+
+
+def test_the_app_host_passes_the_host_suite(request_path, timings, tmp_path):
+    started = time.monotonic()
+    suite = run_host_suite(request_path.app, tmp_path / "app.xml")
+    timings["host suite (app)"] = time.monotonic() - started
+    assert (suite.process.returncode, suite.failed) == (0, set()), suite.process.stdout[-6000:]
+    assert suite.skipped == {**AGENT_SKIPS, **PROXY_CHECK_SKIPS} and suite.passed > 0
+
+
+# Applied after the good run: the application's settings readable by everyone, the application running as root.
+BREAK_APP_HOST = """
+chmod 0755 /etc/secure-web/app
+sed -i 's/^User=.*/User=root/; s/^Group=.*/Group=root/' /etc/systemd/system/secure-web-app.service
+systemctl daemon-reload
+systemctl restart secure-web-app.service
+"""
+
+
+@pytest.mark.breaks_host
+def test_a_broken_app_host_fails_exactly_the_broken_checks(request_path, tmp_path):
+    request_path.app.ssh(BREAK_APP_HOST)
+    suite = run_host_suite(request_path.app, tmp_path / "app-broken.xml")
+    assert suite.failed == {"test_tiers.py::test_application_runs_as_its_own_user_and_restarts_on_failure",
+                            "test_tiers.py::test_application_settings_are_readable_by_its_user_only"}, \
+        suite.process.stdout[-6000:]

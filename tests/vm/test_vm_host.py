@@ -17,31 +17,23 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import shlex
-import subprocess
-import sys
 import time
-import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from harness import VM_HOST_PROPS, VirtualMachine
+from harness import VM_HOST_PROPS
+from host_suite import AGENT_SKIPS, APP_CHECK_SKIPS, run_host_suite
 
 pytestmark = pytest.mark.vm
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-HOSTS_SUITE = REPO_ROOT / "tests" / "hosts"
-SUITE_TIMEOUT_SECONDS = 900
-
-# Applied after the good run: no firewall, legacy TLS, stub_status on every address.
+# Applied after the good run: no firewall, legacy TLS, stub_status on every address, the app tier unverified.
 BREAK_HOST = """
 nft flush ruleset
 sed -i -e 's/ssl_protocols TLSv1.2 TLSv1.3;/ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;/' \
        -e 's/ssl_ciphers [^;]*;/ssl_ciphers DEFAULT:@SECLEVEL=0;/' /etc/nginx/conf.d/secure-web.conf
 sed -i 's/listen 127.0.0.1:8080;/listen 0.0.0.0:8080;/' /etc/nginx/conf.d/secure-web-status.conf
+sed -i 's/proxy_ssl_verify on;/proxy_ssl_verify off;/' /etc/nginx/conf.d/secure-web.conf
 nginx -t -q
 # A restart, not a reload: nginx cannot bind 0.0.0.0:8080 while it holds 127.0.0.1:8080.
 systemctl restart nginx
@@ -57,6 +49,7 @@ EXPECTED_BROKEN_FAILURES = {
     "test_sockets.py::test_listens_on_loopback_only[stub_status]",
     "test_tls.py::test_legacy_protocol_is_refused[tls1]",
     "test_tls.py::test_legacy_protocol_is_refused[tls1_1]",
+    "test_tiers.py::test_every_proxy_location_verifies_the_app_tier",
 }
 
 # What the bootstrap manages; a second run must leave all of it byte for byte.
@@ -67,54 +60,9 @@ MANAGED_STATE = (
 )
 
 
-AGENT_OFF = "CloudWatch agent switched off on this host (CLOUDWATCH_AGENT=0 in bootstrap.env)"
-EXPECTED_SKIPS = {
-    f"{module}::{test}[{name}]": AGENT_OFF
-    for module, test in (("test_packages.py", "test_agent_package_is_installed"),
-                         ("test_services.py", "test_agent_service_is_running"),
-                         ("test_services.py", "test_agent_service_is_enabled"),
-                         ("test_services.py", "test_agent_service_restarts_on_failure"))
-    for name in ("amazon-cloudwatch-agent", "amazon-ssm-agent")
-}
-"""The VM boots with cloudwatch_agent_install=False (no AWS to fetch the agents from): exactly these skip."""
-
-
-@dataclass(frozen=True)
-class SuiteRun:
-    """One run of tests/hosts against the VM: the process, and each case's id by outcome."""
-
-    process: subprocess.CompletedProcess[str]
-    failed: set[str]
-    skipped: dict[str, str]
-    """id -> the reason pytest recorded."""
-    passed: int
-
-
-def run_host_suite(vm: VirtualMachine, junit_xml: Path) -> SuiteRun:
-    """Runs tests/hosts against the VM and reads every case's outcome from its JUnit report."""
-    command = [
-        sys.executable, "-m", "pytest", str(HOSTS_SUITE), "-q", "-p", "no:cacheprovider", "-o", "addopts=",
-        f"--hosts={vm.testinfra_host}", f"--ssh-config={vm.ssh_config}", "--sudo", f"--junitxml={junit_xml}",
-    ]
-    run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=SUITE_TIMEOUT_SECONDS)
-    failed, skipped, passed = set(), {}, 0
-    for case in ElementTree.parse(junit_xml).iter("testcase"):
-        case_id = case_id_of(case)
-        skip = case.find("skipped")
-        if case.find("failure") is not None or case.find("error") is not None:
-            failed.add(case_id)
-        elif skip is not None:
-            skipped[case_id] = re.sub(r"^Skipped: ", "", skip.get("message", ""))
-        else:
-            passed += 1
-    return SuiteRun(run, failed, skipped, passed)
-
-
-def case_id_of(case: ElementTree.Element) -> str:
-    """``module.py::test[params]`` of a JUnit test case, without testinfra's host id."""
-    module = case.get("classname", "").rpartition(".")[2]
-    name = re.sub(r"\[[a-z]+://[^\]-]*(-|(?=\]))", "[", case.get("name", "")).replace("[]", "")
-    return f"{module}.py::{name}"
+EXPECTED_SKIPS = {**AGENT_SKIPS, **APP_CHECK_SKIPS}
+"""The VM boots with cloudwatch_agent_install=False (no AWS to fetch the agents from) as a web host: exactly the
+agent checks and the app host checks skip."""
 
 
 def test_cloud_init_reports_no_error(vm):
