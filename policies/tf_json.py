@@ -31,12 +31,11 @@ from checkov.terraform_json.runner import TerraformJsonRunner
 # Mirrors secure_web.contract.ALLOWED_SSL_POLICIES (a test keeps the two equal), so the
 # policies also run in a plain checkov (--external-checks-dir policies) without secure_web.
 ALLOWED_SSL_POLICIES = (
-    "ELBSecurityPolicy-TLS13-1-2-2021-06",
     "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
     "ELBSecurityPolicy-TLS13-1-3-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
     "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
 )
 REFERENCE = re.compile(r"\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_\-]+)(?:\.([A-Za-z0-9_\[\]\.\*]+))?\}")
 WORLD_CIDRS = frozenset({"0.0.0.0/0", "::/0"})

@@ -8,14 +8,17 @@ constants from here, so there is one copy of each.
 from __future__ import annotations
 
 ALLOWED_SSL_POLICIES = (
-    "ELBSecurityPolicy-TLS13-1-2-2021-06",
     "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
     "ELBSecurityPolicy-TLS13-1-3-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
     "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
 )
-"""HTTPS listener policies the tier accepts, all TLS 1.3-capable."""
+"""HTTPS listener policies the tier accepts, all TLS 1.3-capable; the first is the default.
+
+The ``Res`` policy offers TLS 1.2 only with AEAD ciphers and forward secrecy; the last two add
+TLS 1.2 CBC suites (and warn when chosen). ``Ext2`` (legacy, non-forward-secret ciphers) is refused.
+"""
 
 WORLD = ("0.0.0.0/0",)
 """Sources the load balancer admits on 80 and 443."""

@@ -211,6 +211,11 @@ CONTROLS: dict[str, Controls] = {
     "CKV_SWEB_015": Controls("medium", nist=("SI-4(12)",)),
     "CKV_SWEB_016": Controls("high", nist=("SC-8", "SC-13"), seeds=("Flaw 1: TLS to the servers",)),
     "CKV_SWEB_017": Controls("high", nist=("AC-4", "SC-7"), seeds=("Firewalls", "Flaw 3: separate tiers")),
+    "CKV_SWEB_018": Controls("medium", nist=("SC-5", "SI-4")),
+    "CKV_SWEB_019": Controls("medium", nist=("AU-9", "SI-12")),
+    "CKV_SWEB_020": Controls("low", nist=("AU-2", "AU-12")),
+    "CKV_SWEB_021": Controls("low", nist=("IA-5", "AC-2")),
+    "CKV_SWEB_022": Controls("medium", nist=("SC-17",), seeds=("HTTPS",)),
     "TF_OFFLINE_VALIDATE": Controls("high"),
     # --- the verifier on a deployed account (secure_web.verify.checks) -------------------------------
     "VFY_SWEB_001": Controls("medium", seeds=("Firewalls",)),

@@ -33,6 +33,15 @@ DEFAULT_VERSIONS = {"mysql": "8.0.40", "aurora-mysql": "8.0.mysql_aurora.3.08.0"
 MULTI_AZ_CLUSTER_CLASS_PATTERN = r"db\.(m5d|m6gd|m6id|r5d|r6gd|r6id|c6gd)\.(large|\d{0,2}xlarge)"
 AURORA_CLASS_PATTERN = r"db\.(r5|r6g|r6i|r7g|r7i|r8g|t3|t4g|x2g)\.(medium|large|\d{0,2}xlarge)"
 EXPORTED_LOGS = ("error", "slowquery")
+DATABASE_PARAMETERS = (
+    ("require_secure_transport", "1"),
+    # The exported slow query log stays empty unless the server writes one, to a file (the export reads files).
+    ("slow_query_log", "1"),
+    ("long_query_time", "2"),
+    ("log_output", "FILE"),
+)
+WELL_KNOWN_MASTER_USERS = ("admin", "root", "mysql", "master", "administrator", "sa", "dbadmin")
+"""Master user names an attacker tries first; refused."""
 # IAM role name_prefix allows 38 characters: name + "-monitoring-".
 IDENTIFIER_PATTERN = r"[a-z][a-z0-9-]{0,25}"
 DATABASE_NAME_PATTERN = r"[A-Za-z][A-Za-z0-9_]{0,63}"
@@ -59,8 +68,8 @@ class ReplicatedMySQLProps:
             Aurora. Default: 2.
         allocated_storage_gb (int): gp3 storage per Multi-AZ cluster member, 20 to 65536 GiB. Default: 100.
         database_name (str): Initial database. Default: 'app'.
-        master_username (str): Master user; its password is generated and kept in Secrets Manager by RDS.
-            Default: 'admin'.
+        master_username (str): Master user; its password is generated and kept in Secrets Manager by RDS; a
+            well-known name (admin, root, mysql, ...) is refused. Default: 'sweb_master'.
         backup_retention_days (int): Days of automated backups, 7 to 35. Default: 7.
         deletion_protection (bool): Refuse deletion until turned off; False warns. Default: True.
         monitoring_interval_seconds (int): Enhanced monitoring interval (0, 1, 5, 10, 15, 30, 60); 0 turns it off
@@ -87,8 +96,8 @@ class ReplicatedMySQLProps:
     """gp3 storage per Multi-AZ cluster member, 20 to 65536 GiB. Default: 100."""
     database_name: str = "app"
     """Initial database. Default: 'app'."""
-    master_username: str = "admin"
-    """Master user; its password is generated and kept in Secrets Manager by RDS. Default: 'admin'."""
+    master_username: str = "sweb_master"
+    """Master user; its password is generated and kept in Secrets Manager by RDS; a well-known name (admin, root, mysql, ...) is refused. Default: 'sweb_master'."""
     backup_retention_days: int = 7
     """Days of automated backups, 7 to 35. Default: 7."""
     deletion_protection: bool = True
@@ -135,8 +144,11 @@ def check_props(props: ReplicatedMySQLProps, checks: Checks) -> None:
     checks.between("allocated_storage_gb", props.allocated_storage_gb, 20, 65536)
     checks.matches("database_name", props.database_name, DATABASE_NAME_PATTERN,
                    "must start with a letter and hold only letters, digits and '_' (max 64)")
-    checks.matches("master_username", props.master_username, USERNAME_PATTERN,
-                   "must start with a letter and hold only letters, digits and '_' (max 16)")
+    if checks.matches("master_username", props.master_username, USERNAME_PATTERN,
+                      "must start with a letter and hold only letters, digits and '_' (max 16)"):
+        checks.require(props.master_username.lower() not in WELL_KNOWN_MASTER_USERS, "master_username",
+                       f"must not be a well-known name ({', '.join(WELL_KNOWN_MASTER_USERS)}): the first ones "
+                       "guessed", props.master_username)
     checks.between("backup_retention_days", props.backup_retention_days, *BACKUP_RETENTION_RANGE)
     checks.one_of("monitoring_interval_seconds", props.monitoring_interval_seconds, MONITORING_INTERVALS)
     checks.one_of("log_retention_days", props.log_retention_days, CLOUDWATCH_RETENTION_DAYS)
@@ -187,8 +199,9 @@ class ReplicatedMySQL(Construct):
         family = parameter_group_family(props)
         parameters = resource_module("rds_cluster_parameter_group").RdsClusterParameterGroup(
             self, "parameters", name_prefix=f"{props.name}-", family=family,
-            description=f"{path_of(self)}: TLS required",
-            parameter=blocks([{"name": "require_secure_transport", "value": "1", "apply_method": "immediate"}]),
+            description=f"{path_of(self)}: TLS required, slow queries logged",
+            parameter=blocks([{"name": name, "value": value, "apply_method": "immediate"}
+                              for name, value in DATABASE_PARAMETERS]),
             tags=tags, lifecycle={"create_before_destroy": True},
         )
         for log in EXPORTED_LOGS:

@@ -33,13 +33,16 @@ from .qps import FLEET_QPS
 from .tree import path_of
 from .validation import (AMI_ID_PATTERN, SNS_TOPIC_ARN_PATTERN, Checks, announce_weakened, is_token,
                          validate_props)
-from .web_acl import DEFAULT_MANAGED_RULE_GROUPS, ManagedWebAcl
+from .web_acl import DEFAULT_MANAGED_RULE_GROUPS, DEFAULT_RATE_LIMIT, ManagedWebAcl
 
 if TYPE_CHECKING:
     from .replicated_mysql import ReplicatedMySQL
 
 DESYNC_MODES = ("defensive", "strictest")
 HEALTH_CHECK_PATH = HEALTH_PATH
+CAA_RECORDS = ('0 issue "amazon.com"', '0 issue "amazontrust.com"', '0 issue "awstrust.com"',
+               '0 issue "amazonaws.com"', '0 issuewild ";"')
+"""The certificate authorities ACM may use for the site's name, and no wildcard certificates at all."""
 APP_DOMAIN_LABEL = "app-internal"
 """The app tier's internal name is ``app-internal.<domain_name>`` unless ``app_domain_name`` is given."""
 RESERVED_APP_PORTS = tuple(sorted({*RESERVED_PORTS, 443, MYSQL_PORT}))
@@ -47,7 +50,8 @@ RESERVED_APP_PORTS = tuple(sorted({*RESERVED_PORTS, 443, MYSQL_PORT}))
 WORLD_OPEN_PORTS = (80, 443)
 NEVER_OPEN_PORTS = (22, 3306)
 MAX_ANOMALY_BAND_STDDEVS = 10
-WEAKER_SSL_POLICIES = ("ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",)
+WEAKER_SSL_POLICIES = ("ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04")
+"""Allowed, but they add TLS 1.2 CBC suites to what the default offers: choosing one warns."""
 WAF_RULE_GROUP_PATTERN = r"AWSManagedRules[A-Za-z0-9]{1,100}"
 RULE_DESCRIPTION_PATTERN = r"[A-Za-z0-9. _\-:/()#,@\[\]+=&;{}!$*]{1,255}"
 
@@ -96,8 +100,9 @@ class SecureWebTierProps:
         application (Application | None): What the app hosts run behind nginx (command, loopback port,
             environment, packages); its database settings are set by ``connect_database``. Default: the built-in
             application (marker page and /healthz/database).
-        ssl_policy (str): HTTPS listener policy, one of the TLS 1.3-capable ALLOWED_SSL_POLICIES; the Ext2 policy
-            (legacy ciphers) warns. Default: ELBSecurityPolicy-TLS13-1-2-2021-06.
+        ssl_policy (str): HTTPS listener policy of both load balancers, one of the TLS 1.3-capable
+            ALLOWED_SSL_POLICIES; a policy with TLS 1.2 CBC suites warns, Ext2 is refused. Default:
+            ELBSecurityPolicy-TLS13-1-2-Res-2021-06.
         instance_count (int): Web hosts, spread over the private subnets, 2 to 100. Default: 3.
         instance_type (str): Web host instance type. Default: t3.small.
         app_instance_count (int): App tier hosts, 2 to 100. Default: 2.
@@ -111,7 +116,9 @@ class SecureWebTierProps:
         access_log_retention_days (int): Days ALB access logs stay in S3 and WAF/host logs in CloudWatch; below 365
             warns. Default: 365.
         waf_managed_rule_groups (tuple[str, ...]): AWS managed WAF rule groups blocking on the ALB, at least one;
-            leaving out a default group warns. Default: common, known bad inputs, IP reputation, SQLi.
+            leaving out a default group warns. Default: common, known bad inputs, IP reputation, SQLi, Linux.
+        waf_rate_limit (int | None): Requests per client IP in any 5 minutes above which the WAF blocks that IP,
+            100 to 2,000,000,000; None removes the rule and warns. Default: 2000.
         alarm_topic_arn (str | None): SNS topic for the QPS and host alarms; without one the tier makes its own
             (attribute ``alarm_topic_arn``). Default: a new KMS-encrypted topic owned by the tier.
         qps_high_threshold (float): Fleet QPS above which the high alarm fires. Default: 1000.
@@ -146,7 +153,7 @@ class SecureWebTierProps:
     application: Application | None = None
     """What the app hosts run behind nginx (command, loopback port, environment, packages); its database settings are set by ``connect_database``. Default: the built-in application (marker page and /healthz/database)."""
     ssl_policy: str = ALLOWED_SSL_POLICIES[0]
-    """HTTPS listener policy, one of the TLS 1.3-capable ALLOWED_SSL_POLICIES; the Ext2 policy (legacy ciphers) warns. Default: ELBSecurityPolicy-TLS13-1-2-2021-06."""
+    """HTTPS listener policy of both load balancers, one of the TLS 1.3-capable ALLOWED_SSL_POLICIES; a policy with TLS 1.2 CBC suites warns, Ext2 is refused. Default: ELBSecurityPolicy-TLS13-1-2-Res-2021-06."""
     instance_count: int = 3
     """Web hosts, spread over the private subnets, 2 to 100. Default: 3."""
     instance_type: str = "t3.small"
@@ -168,7 +175,9 @@ class SecureWebTierProps:
     access_log_retention_days: int = SECURE_LOG_RETENTION_DAYS
     """Days ALB access logs stay in S3 and WAF/host logs in CloudWatch; below 365 warns. Default: 365."""
     waf_managed_rule_groups: tuple[str, ...] = DEFAULT_MANAGED_RULE_GROUPS
-    """AWS managed WAF rule groups blocking on the ALB, at least one; leaving out a default group warns. Default: common, known bad inputs, IP reputation, SQLi."""
+    """AWS managed WAF rule groups blocking on the ALB, at least one; leaving out a default group warns. Default: common, known bad inputs, IP reputation, SQLi, Linux."""
+    waf_rate_limit: int | None = DEFAULT_RATE_LIMIT
+    """Requests per client IP in any 5 minutes above which the WAF blocks that IP, 100 to 2,000,000,000; None removes the rule and warns. Default: 2000."""
     alarm_topic_arn: str | None = None
     """SNS topic for the QPS and host alarms; without one the tier makes its own (attribute ``alarm_topic_arn``). Default: a new KMS-encrypted topic owned by the tier."""
     qps_high_threshold: float = 1000.0
@@ -234,6 +243,8 @@ def check_props(props: SecureWebTierProps, checks: Checks) -> None:
     waf_groups = checks.sequence("waf_managed_rule_groups", props.waf_managed_rule_groups,
                                  "AWS managed rule group names", ("AWSManagedRulesCommonRuleSet",))
     checks.count("waf_managed_rule_groups", waf_groups, 1, "must name at least one AWS managed rule group")
+    if props.waf_rate_limit is not None:
+        checks.between("waf_rate_limit", props.waf_rate_limit, 100, 2_000_000_000)
     low_ok = checks.number("qps_low_threshold", props.qps_low_threshold)
     high_ok = checks.number("qps_high_threshold", props.qps_high_threshold)
     if low_ok and high_ok and not is_token([props.qps_low_threshold, props.qps_high_threshold]):
@@ -418,7 +429,7 @@ class SecureWebTier(Construct):
                                  services=["logs"])
         ManagedWebAcl(
             self, "waf", name=aws_name(props.name, "waf", path_of(self), 64),
-            rule_groups=props.waf_managed_rule_groups, resource_arn=alb.arn,
+            rule_groups=props.waf_managed_rule_groups, resource_arn=alb.arn, rate_limit=props.waf_rate_limit,
             log_retention_days=props.access_log_retention_days, log_key_arn=log_key.arn, tags=tags,
         )
 
@@ -510,6 +521,11 @@ class SecureWebTier(Construct):
                 self, "alias", zone_id=props.hosted_zone_id, name=props.domain_name, type="A",
                 alias={"name": alb.dns_name, "zone_id": alb.zone_id, "evaluate_target_health": True},
             )
+            # Only Amazon may issue for the site (and, by CAA's tree climbing, for the app tier's name under it).
+            resource_module("route53_record").Route53Record(
+                self, "caa", zone_id=props.hosted_zone_id, name=props.domain_name, type="CAA", ttl=3600,
+                records=list(CAA_RECORDS),
+            )
 
     def _internal_load_balancer(self, props: SecureWebTierProps, log_bucket: AccessLogBucket,
                                 tags: Mapping[str, str]) -> tuple[object, object]:
@@ -589,6 +605,8 @@ class SecureWebTier(Construct):
                               SECURE_LOG_RETENTION_DAYS)
         if props.ssl_policy in WEAKER_SSL_POLICIES:
             announce_weakened(self, "ssl_policy", props.ssl_policy, ALLOWED_SSL_POLICIES[0])
+        if props.waf_rate_limit is None:
+            announce_weakened(self, "waf_rate_limit", None, DEFAULT_RATE_LIMIT)
         dropped = [group for group in DEFAULT_MANAGED_RULE_GROUPS if group not in props.waf_managed_rule_groups]
         if dropped:
             announce_weakened(self, "waf_managed_rule_groups", list(props.waf_managed_rule_groups),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -30,6 +31,11 @@ POLICIES = {
     "CKV_SWEB_015": "MetricAlarmNotifiesSns",
     "CKV_SWEB_016": "InternalLoadBalancerIsHttpsOnly",
     "CKV_SWEB_017": "AppHostsReachedOnlyThroughLoadBalancer",
+    "CKV_SWEB_018": "WebAclRateLimitsClients",
+    "CKV_SWEB_019": "WafLogsRedactCredentials",
+    "CKV_SWEB_020": "DatabaseSlowQueryLogOn",
+    "CKV_SWEB_021": "DatabaseMasterUserIsNotWellKnown",
+    "CKV_SWEB_022": "CertificateNameHasCaaRecord",
 }
 
 
@@ -77,3 +83,11 @@ def test_tls_allowlist_mirrors_the_construct():
     source = (POLICIES_DIR / "tf_json.py").read_text()
     mirrored = tuple(re.findall(r'^    "(ELBSecurityPolicy-[^"]+)",$', source, re.MULTILINE))
     assert mirrored == tuple(ALLOWED_SSL_POLICIES)
+
+
+def test_well_known_master_users_mirror_the_construct():
+    from secure_web.replicated_mysql import WELL_KNOWN_MASTER_USERS
+
+    source = (POLICIES_DIR / "DatabaseMasterUserIsNotWellKnown.py").read_text()
+    (mirrored,) = re.findall(r"^WELL_KNOWN_MASTER_USERS = (\(.*\))$", source, re.MULTILINE)
+    assert ast.literal_eval(mirrored) == WELL_KNOWN_MASTER_USERS

@@ -299,6 +299,41 @@ def app_hosts_open_to_the_web_hosts(document: dict) -> None:
         rule["description"] = "App traffic straight from the web tier"
 
 
+@weakens("CKV_SWEB_018")
+def web_acl_without_rate_limit(document: dict) -> None:
+    """The web ACL loses its rate-based rule: one client may send without limit."""
+    _, _, acl = the(document, "SecureWebTier", "waf/web-acl")
+    acl["rule"] = [rule for rule in acl["rule"] if "rate_based_statement" not in rule["statement"]]
+
+
+@weakens("CKV_SWEB_019")
+def waf_logs_keep_credentials(document: dict) -> None:
+    """WAF logging keeps every header, Authorization and Cookie included."""
+    _, _, logging = the(document, "SecureWebTier", "waf/logging")
+    logging.pop("redacted_fields")
+
+
+@weakens("CKV_SWEB_020")
+def slow_query_log_off(document: dict) -> None:
+    """The slow query log is exported, but the parameter group no longer turns it on."""
+    _, _, group = the(document, "ReplicatedMySQL", "parameters")
+    group["parameter"] = [parameter for parameter in group["parameter"] if parameter["name"] != "slow_query_log"]
+
+
+@weakens("CKV_SWEB_021")
+def master_user_admin(document: dict) -> None:
+    """The database's master user is called admin again."""
+    _, _, cluster = the(document, "ReplicatedMySQL", "cluster")
+    cluster["master_username"] = "admin"
+
+
+@weakens("CKV_SWEB_022")
+def no_caa_record(document: dict) -> None:
+    """The site's CAA record is gone: any certificate authority may issue for the site and the app tier's name."""
+    kind, name, _ = the(document, "SecureWebTier", "caa")
+    del document["resource"][kind][name]
+
+
 # Edits the gate tests (baseline, SARIF, controls) make to the reference stack, and a cdktf.out to scan.
 
 WORLD_SSH_RULE = "secure-web/ops/world-ssh"

@@ -26,7 +26,7 @@ def ref(stack, resource_type: str, path_suffix: str, attribute: str) -> str:
 def test_https_listener_uses_a_tls13_policy_and_the_validated_certificate(reference_stack):
     listener = reference_stack.by_path("aws_lb_listener", "web/https-listener")
     assert (listener["port"], listener["protocol"]) == (443, "HTTPS")
-    assert listener["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06" in ALLOWED_SSL_POLICIES
+    assert listener["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-Res-2021-06" == ALLOWED_SSL_POLICIES[0]
     assert listener["certificate_arn"] == ref(reference_stack, "aws_acm_certificate_validation",
                                               "web/certificate/validation", "certificate_arn")
     assert listener["default_action"] == [
@@ -88,10 +88,28 @@ def test_access_log_bucket_is_private_encrypted_tls_only_and_expiring(reference_
 
 def test_waf_managed_rule_groups_guard_the_load_balancer(reference_stack):
     acl = reference_stack.by_path("aws_wafv2_web_acl", "web/waf/web-acl")
-    groups = {rule["statement"]["managed_rule_group_statement"]["name"] for rule in acl["rule"]}
-    assert {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"} <= groups
+    groups = {rule["statement"]["managed_rule_group_statement"]["name"] for rule in acl["rule"]
+              if "managed_rule_group_statement" in rule["statement"]}
+    assert {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+            "AWSManagedRulesLinuxRuleSet"} <= groups
+    rate = [rule for rule in acl["rule"] if "rate_based_statement" in rule["statement"]]
+    assert len(rate) == 1 and rate[0]["action"] == {"block": {}}
+    assert rate[0]["statement"]["rate_based_statement"] == {"limit": 2000, "aggregate_key_type": "IP"}
+    priorities = [rule["priority"] for rule in acl["rule"]]
+    assert len(set(priorities)) == len(priorities) and rate[0]["priority"] == min(priorities)
     association = reference_stack.by_path("aws_wafv2_web_acl_association", "web/waf/association")
     assert association["resource_arn"] == ref(reference_stack, "aws_lb", "web/alb", "arn")
+    logging = reference_stack.by_path("aws_wafv2_web_acl_logging_configuration", "web/waf/logging")
+    assert [field["single_header"]["name"] for field in logging["redacted_fields"]] == ["authorization", "cookie"]
+
+
+def test_site_name_allows_only_amazon_certificate_authorities(reference_stack):
+    caa = reference_stack.by_path("aws_route53_record", "web/caa")
+    alias = reference_stack.by_path("aws_route53_record", "web/alias")
+    assert (caa["type"], caa["name"], caa["zone_id"]) == ("CAA", alias["name"], alias["zone_id"])
+    assert '0 issuewild ";"' in caa["records"]
+    assert {record.split('"')[1] for record in caa["records"] if " issue " in record} == {
+        "amazon.com", "amazontrust.com", "awstrust.com", "amazonaws.com"}
 
 
 def _group_refs(stack) -> dict[str, str]:
@@ -252,7 +270,7 @@ def test_app_tier_sits_behind_an_internal_https_load_balancer_with_its_own_verif
     assert "private" in json.dumps(alb["subnets"]) and "public" not in json.dumps(alb["subnets"])
     listener = reference_stack.by_path("aws_lb_listener", "web/app-https-listener")
     assert (listener["port"], listener["protocol"], listener["ssl_policy"]) == (
-        8443, "HTTPS", "ELBSecurityPolicy-TLS13-1-2-2021-06")
+        8443, "HTTPS", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06")
     assert listener["certificate_arn"] == ref(reference_stack, "aws_acm_certificate_validation",
                                               "web/app-certificate/validation", "certificate_arn")
     certificate = reference_stack.by_path("aws_acm_certificate", "web/app-certificate/certificate")

@@ -28,6 +28,7 @@ OPT_OUTS = [
     (SecureWebTierProps, "access_log_retention_days", "weak/web"),
     (SecureWebTierProps, "ssl_policy", "weak/web"),
     (SecureWebTierProps, "waf_managed_rule_groups", "weak/web"),
+    (SecureWebTierProps, "waf_rate_limit", "weak/web"),
     (SecureWebTierProps, "extra_alb_ingress", "weak/web"),
     (MonitoredHostProps, "cloudwatch_agent_install", "weak/ops"),
     (MonitoredHostProps, "ssh_allowed_cidrs", "weak/ops"),
@@ -52,8 +53,8 @@ def weakened(tmp_path_factory):
             network=network.ref, certificate_arn=CERTIFICATE_ARN, hosted_zone_id="Z00000000000EXAMPLE",
             app_domain_name="app.internal.example.com", drop_invalid_header_fields=False,
             desync_mitigation_mode="defensive", enable_deletion_protection=False, access_log_retention_days=90,
-            ssl_policy="ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
-            waf_managed_rule_groups=("AWSManagedRulesCommonRuleSet",),
+            ssl_policy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+            waf_managed_rule_groups=("AWSManagedRulesCommonRuleSet",), waf_rate_limit=None,
             extra_alb_ingress=(AlbIngressRule(port=443, cidr="192.0.2.0/24", description="Office health probe"),),
         ))
         MonitoredHost(stack, "ops", MonitoredHostProps(

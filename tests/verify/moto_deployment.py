@@ -715,8 +715,9 @@ def _web_acl_association(account: Account, args: Arguments) -> dict[str, Any]:
 
 @applies("aws_wafv2_web_acl_logging_configuration")
 def _web_acl_logging(account: Account, args: Arguments) -> dict[str, Any]:
-    account.client("wafv2").put_logging_configuration(LoggingConfiguration={
-        "ResourceArn": args["resource_arn"], "LogDestinationConfigs": args["log_destination_configs"]})
+    account.client("wafv2").put_logging_configuration(LoggingConfiguration=_compact({
+        "ResourceArn": args["resource_arn"], "LogDestinationConfigs": args["log_destination_configs"],
+        "RedactedFields": waf_shape(args.get("redacted_fields")) or None}))
     return {"id": args["resource_arn"]}
 
 

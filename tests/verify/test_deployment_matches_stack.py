@@ -155,8 +155,8 @@ def declared(document: Mapping[str, Any], outputs: Mapping[str, str], suffix: st
     facts["web_acl.visibility"] = (acl["visibility_config"]["cloudwatch_metrics_enabled"],
                                    acl["visibility_config"]["sampled_requests_enabled"])
     facts["web_acl.rules"] = [
-        (rule["priority"], rule["name"], rule["statement"]["managed_rule_group_statement"]["vendor_name"],
-         rule["statement"]["managed_rule_group_statement"]["name"], sorted(rule["override_action"]),
+        (rule["priority"], rule["name"], _declared_statement(rule["statement"]),
+         sorted(rule.get("override_action") or rule["action"]),
          rule["visibility_config"]["cloudwatch_metrics_enabled"], rule["visibility_config"]["sampled_requests_enabled"])
         for rule in sorted(acl["rule"], key=lambda rule: rule["priority"])]
 
@@ -191,6 +191,24 @@ def _declared_action(action: Mapping[str, Any]) -> tuple[Any, ...]:
         return ("forward", action["target_group_arn"])
     redirect = _one(action["redirect"])
     return ("redirect", redirect["protocol"], redirect["port"], redirect["status_code"])
+
+
+def _declared_statement(statement: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A web ACL rule's statement as Terraform declares it: what kind it is and what it matches."""
+    if "rate_based_statement" in statement:
+        rate = statement["rate_based_statement"]
+        return ("rate", rate["limit"], rate["aggregate_key_type"])
+    group = statement["managed_rule_group_statement"]
+    return ("group", group["vendor_name"], group["name"])
+
+
+def _deployed_statement(statement: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The same, from GetWebACLForResource."""
+    if "RateBasedStatement" in statement:
+        rate = statement["RateBasedStatement"]
+        return ("rate", rate["Limit"], rate["AggregateKeyType"])
+    group = statement["ManagedRuleGroupStatement"]
+    return ("group", group["VendorName"], group["Name"])
 
 
 def _declared_alarm(alarm: Mapping[str, Any]) -> dict[str, Any]:
@@ -327,8 +345,8 @@ def observed(endpoint: str, document: Mapping[str, Any], outputs: Mapping[str, s
     facts["web_acl.visibility"] = (acl.get("VisibilityConfig", {}).get("CloudWatchMetricsEnabled"),
                                    acl.get("VisibilityConfig", {}).get("SampledRequestsEnabled"))
     facts["web_acl.rules"] = [
-        (rule["Priority"], rule["Name"], rule["Statement"]["ManagedRuleGroupStatement"]["VendorName"],
-         rule["Statement"]["ManagedRuleGroupStatement"]["Name"], sorted(key.lower() for key in rule["OverrideAction"]),
+        (rule["Priority"], rule["Name"], _deployed_statement(rule["Statement"]),
+         sorted(key.lower() for key in rule.get("OverrideAction") or rule["Action"]),
          rule["VisibilityConfig"]["CloudWatchMetricsEnabled"], rule["VisibilityConfig"]["SampledRequestsEnabled"])
         for rule in sorted(acl.get("Rules", []), key=lambda rule: rule["Priority"])]
 
@@ -393,7 +411,8 @@ def test_emulated_deployment_holds_what_the_stack_declares(deployed, reference_s
     assert {layer: len(found[f"subnets.{layer}.cidrs"]) for layer in ("public", "private", "isolated")} == \
         {"public": 3, "private": 3, "isolated": 3}
     assert (found["database.storage_type"], found["database.allocated_storage"]) == ("gp3", 100)
-    assert found["web_acl.default_action"] == ["allow"] and len(found["web_acl.rules"]) == 4
+    assert found["web_acl.default_action"] == ["allow"]
+    assert [rule[2][0] for rule in found["web_acl.rules"]] == ["rate"] + ["group"] * 5
     assert len([key for key in found if key.startswith("alarms.")]) == 16
     assert found["load_balancer.app_load_balancer_arn.scheme"] == "internal"
     assert [key for key in found if key.startswith("listeners.app_load_balancer_arn.")] == [

@@ -50,11 +50,34 @@ def without_common_rule_set(acl: dict[str, Any]) -> None:
     acl["Rules"].remove(rule(acl, COMMON_RULE_SET[1]))
 
 
-def with_rate_limit(acl: dict[str, Any]) -> None:
-    acl["Rules"].append({"Name": "rate-limit", "Priority": 9, "Action": {"Block": {}},
-                         "Statement": {"RateBasedStatement": {"Limit": 2000, "AggregateKeyType": "IP"}},
+def rate_rule(acl: dict[str, Any]) -> dict[str, Any]:
+    return next(item for item in acl["Rules"] if "RateBasedStatement" in item["Statement"])
+
+
+def with_geo_rule(acl: dict[str, Any]) -> None:
+    acl["Rules"].append({"Name": "geo", "Priority": 9, "Action": {"Allow": {}},
+                         "Statement": {"GeoMatchStatement": {"CountryCodes": ["NL"]}},
                          "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
-                                              "MetricName": "rate-limit"}})
+                                              "MetricName": "geo"}})
+
+
+def without_rate_limit(acl: dict[str, Any]) -> None:
+    acl["Rules"].remove(rate_rule(acl))
+
+
+def rate_rule_counts(acl: dict[str, Any]) -> None:
+    rate_rule(acl)["Action"] = {"Count": {}}
+
+
+def rate_limit_per_header(acl: dict[str, Any]) -> None:
+    rate_rule(acl)["Statement"]["RateBasedStatement"]["AggregateKeyType"] = "FORWARDED_IP"
+
+
+def rate_limit_scoped_down(acl: dict[str, Any]) -> None:
+    rate_rule(acl)["Statement"]["RateBasedStatement"]["ScopeDownStatement"] = {
+        "ByteMatchStatement": {"SearchString": "/login", "FieldToMatch": {"UriPath": {}},
+                               "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+                               "PositionalConstraint": "STARTS_WITH"}}
 
 
 def with_count_override(acl: dict[str, Any]) -> None:
@@ -81,12 +104,25 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None] | None, list[str]]] = {
                                   "SampledRequestsEnabled"), False), [
         f"{ACL} rule 'AWSManagedRulesAmazonIpReputationList': expected {VISIBILITY}; "
         "found ['SampledRequestsEnabled'] not true"]),
-    "not-a-managed-group": (with_rate_limit, [
-        f"{ACL} rule 'rate-limit': expected a ManagedRuleGroupStatement; found a RateBasedStatement statement"]),
+    "not-a-managed-group": (with_geo_rule, [
+        f"{ACL} rule 'geo': expected a ManagedRuleGroupStatement or a RateBasedStatement; "
+        "found a GeoMatchStatement statement"]),
+    "without-rate-limit": (without_rate_limit, [
+        f"{ACL}: expected a rate-based rule blocking clients over the rate limit (waf_rate_limit); "
+        "found no rate-based rule"]),
+    "rate-rule-counts": (rate_rule_counts, [
+        f"{ACL} rule 'rate-limit-per-ip': expected Action Block (clients over the limit are stopped, not counted); "
+        "found Count"]),
+    "rate-limit-per-forwarded-header": (rate_limit_per_header, [
+        f"{ACL} rule 'rate-limit-per-ip': expected AggregateKeyType IP (a limit per client address); "
+        "found FORWARDED_IP"]),
+    "rate-limit-scoped-down": (rate_limit_scoped_down, [
+        f"{ACL} rule 'rate-limit-per-ip': expected the limit on every request (no ScopeDownStatement); "
+        "found a ScopeDownStatement"]),
     "without-common-rule-set": (without_common_rule_set, [
         f"{ACL}: expected the managed rule group AWS/AWSManagedRulesCommonRuleSet among its rules; found groups "
         "['AWS/AWSManagedRulesKnownBadInputsRuleSet', 'AWS/AWSManagedRulesAmazonIpReputationList', "
-        "'AWS/AWSManagedRulesSQLiRuleSet']"]),
+        "'AWS/AWSManagedRulesSQLiRuleSet', 'AWS/AWSManagedRulesLinuxRuleSet']"]),
 }
 
 

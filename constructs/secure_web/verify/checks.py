@@ -324,11 +324,12 @@ def _actions(action: Mapping[str, object] | None) -> str:
 def web_acl_findings(check_id: str, acl: Mapping[str, object]) -> Iterable[Finding]:
     """What is wrong with ``acl`` (a GetWebACLForResource ``WebACL``) for a secure_web load balancer.
 
-    The tier's ACL allows by default and blocks what its AWS managed rule groups match:
-    every rule is a managed rule group with override action None (a group set to Count
-    only counts), unchanged by rule overrides, exclusions or a scope-down statement; the
-    common rule set is among the groups; the ACL and each rule publish metrics and
-    sampled requests.
+    The tier's ACL allows by default, blocks clients over its rate limit and blocks what its
+    AWS managed rule groups match: one rule is a rate-based rule per client IP with action
+    Block and no scope-down statement; every other rule is a managed rule group with
+    override action None (a group set to Count only counts), unchanged by rule overrides,
+    exclusions or a scope-down statement; the common rule set is among the groups; the ACL
+    and each rule publish metrics and sampled requests.
     """
     resource = f"web ACL {acl.get('Name')} ({acl.get('ARN')})"
     if sorted(acl.get("DefaultAction") or {}) != ["Allow"]:
@@ -341,12 +342,19 @@ def web_acl_findings(check_id: str, acl: Mapping[str, object]) -> Iterable[Findi
     if not rules:
         yield fail(check_id, resource, f"rules of AWS managed rule groups, {common} among them", "no rules")
         return
-    groups = []
+    groups, rate_rules = [], 0
     for rule in rules:
         rule_resource = f"{resource} rule {rule.get('Name')!r}"
+        if off := _off(rule.get("VisibilityConfig")):
+            yield fail(check_id, rule_resource, f"VisibilityConfig with {list(VISIBILITY)} true", f"{off} not true")
+        rate = (rule.get("Statement") or {}).get("RateBasedStatement")
+        if rate is not None:
+            rate_rules += 1
+            yield from _rate_rule_findings(check_id, rule_resource, rule, rate)
+            continue
         statement = (rule.get("Statement") or {}).get("ManagedRuleGroupStatement")
         if statement is None:
-            yield fail(check_id, rule_resource, "a ManagedRuleGroupStatement",
+            yield fail(check_id, rule_resource, "a ManagedRuleGroupStatement or a RateBasedStatement",
                        f"a {_actions(rule.get('Statement'))} statement")
             continue
         groups.append(f"{statement.get('VendorName')}/{statement.get('Name')}")
@@ -356,14 +364,26 @@ def web_acl_findings(check_id: str, acl: Mapping[str, object]) -> Iterable[Findi
         if weakened := [part for part in GROUP_WEAKENINGS if statement.get(part)]:
             yield fail(check_id, rule_resource, f"the whole group in force (no {', '.join(GROUP_WEAKENINGS)})",
                        weakened)
-        if off := _off(rule.get("VisibilityConfig")):
-            yield fail(check_id, rule_resource, f"VisibilityConfig with {list(VISIBILITY)} true", f"{off} not true")
     if common not in groups:
         yield fail(check_id, resource, f"the managed rule group {common} among its rules", f"groups {groups}")
+    if not rate_rules:
+        yield fail(check_id, resource, "a rate-based rule blocking clients over the rate limit (waf_rate_limit)",
+                   "no rate-based rule")
 
 
-@check("VFY_SWEB_005", "Ensure the load balancer's WAF web ACL allows by default and blocks with AWS managed rule "
-                       "groups, the common rule set among them")
+def _rate_rule_findings(check_id: str, resource: str, rule: Mapping[str, object],
+                        rate: Mapping[str, object]) -> Iterable[Finding]:
+    if sorted(rule.get("Action") or {}) != ["Block"]:
+        yield fail(check_id, resource, "Action Block (clients over the limit are stopped, not counted)",
+                   _actions(rule.get("Action")))
+    if rate.get("AggregateKeyType") != "IP":
+        yield fail(check_id, resource, "AggregateKeyType IP (a limit per client address)", rate.get("AggregateKeyType"))
+    if rate.get("ScopeDownStatement"):
+        yield fail(check_id, resource, "the limit on every request (no ScopeDownStatement)", "a ScopeDownStatement")
+
+
+@check("VFY_SWEB_005", "Ensure the load balancer's WAF web ACL allows by default, rate-limits each client IP and "
+                       "blocks with AWS managed rule groups, the common rule set among them")
 def waf_web_acl(deployment: Deployment, check_id: str) -> Iterable[Finding]:
     response = deployment.clients("wafv2").get_web_acl_for_resource(ResourceArn=deployment.outputs.alb_arn)
     acl = response.get("WebACL")
