@@ -20,6 +20,18 @@ The ``Res`` policy offers TLS 1.2 only with AEAD ciphers and forward secrecy; th
 TLS 1.2 CBC suites (and warn when chosen). ``Ext2`` (legacy, non-forward-secret ciphers) is refused.
 """
 
+HSTS_HEADER = "max-age=63072000; includeSubDomains"
+"""Strict-Transport-Security of every HTTPS response: set by both load balancers' listeners (so responses the
+load balancer or WAF makes itself carry it too) and by nginx on the hosts. Two years, subdomains included."""
+
+LISTENER_RESPONSE_HEADERS = {
+    "routing_http_response_strict_transport_security_header_value": HSTS_HEADER,
+    "routing_http_response_x_content_type_options_header_value": "nosniff",
+    "routing_http_response_x_frame_options_header_value": "DENY",
+    "routing_http_response_server_enabled": False,
+}
+"""aws_lb_listener arguments every HTTPS listener of the tier sets: security headers, no ``Server: awselb``."""
+
 WORLD = ("0.0.0.0/0",)
 """Sources the load balancer admits on 80 and 443."""
 

@@ -216,6 +216,8 @@ CONTROLS: dict[str, Controls] = {
     "CKV_SWEB_020": Controls("low", nist=("AU-2", "AU-12")),
     "CKV_SWEB_021": Controls("low", nist=("IA-5", "AC-2")),
     "CKV_SWEB_022": Controls("medium", nist=("SC-17",), seeds=("HTTPS",)),
+    "CKV_SWEB_023": Controls("medium", nist=("AU-2", "AU-12")),
+    "CKV_SWEB_024": Controls("medium", nist=("SC-8", "SC-23"), seeds=("HTTPS",)),
     "TF_OFFLINE_VALIDATE": Controls("high"),
     # --- the verifier on a deployed account (secure_web.verify.checks) -------------------------------
     "VFY_SWEB_001": Controls("medium", seeds=("Firewalls",)),
@@ -249,6 +251,7 @@ CONTROLS: dict[str, Controls] = {
     "VFY_SWEB_028": Controls("high", nist=("SC-8", "SC-13"), seeds=("Flaw 1: TLS to the servers",)),
     "VFY_SWEB_029": Controls("high", nist=("SC-8",), seeds=("Flaw 1: TLS to the servers",)),
     "VFY_SWEB_030": Controls("high", nist=("IA-5(7)", "SC-28")),
+    "VFY_SWEB_031": Controls("medium", nist=("SC-8", "SC-23"), seeds=("HTTPS",)),
     # --- the host suite on a running host (tests/hosts) ----------------------------------------------
     _host("test_agent_config", "test_agent_publishes_per_instance_and_per_group"):
         Controls("medium", nist=("SI-4",), seeds=("Monitoring",)),
@@ -310,6 +313,12 @@ CONTROLS: dict[str, Controls] = {
     _host("test_tls", "test_healthz_returns_200_over_https"):
         Controls("medium", nist=("SC-8",), seeds=("Flaw 1: TLS to the servers",)),
     _host("test_tls", "test_server_header_has_no_version"): Controls("low", nist=("CM-6",)),
+    _host("test_http_hardening", "test_every_security_header_is_sent_exactly_once"): Controls("low", nist=("SC-8",)),
+    _host("test_http_hardening", "test_hsts_lasts_a_year_or_more_and_covers_subdomains"):
+        Controls("medium", nist=("SC-8", "SC-23"), seeds=("HTTPS",)),
+    _host("test_http_hardening", "test_dotfiles_are_never_served"): Controls("medium", nist=("AC-3", "CM-7")),
+    _host("test_http_hardening", "test_a_client_that_stalls_its_headers_is_cut_off"): Controls("medium", nist=("SC-5",)),
+    _host("test_http_hardening", "test_request_bodies_over_the_limit_are_refused"): Controls("low", nist=("SC-5",)),
 }
 """Check id -> its severity and controls. Seeds of the gate's checks come from ``REQUIREMENTS``."""
 

@@ -1,4 +1,4 @@
-"""An S3 bucket for load balancer access logs: private, encrypted, TLS-only, expiring."""
+"""An S3 bucket for load balancer access and connection logs: private, encrypted, TLS-only, expiring."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from .aws import blocks, resource_module
 from .kms import AccountContext
 
 ACCESS_LOG_PREFIX = "alb"
+CONNECTION_LOG_PREFIX = "alb-connections"
+"""Where load balancers write connection logs (client address, port, TLS protocol and cipher, handshake result)."""
 
 
 class AccessLogBucket(Construct):
@@ -48,7 +50,8 @@ class AccessLogBucket(Construct):
             }]),
         )
         elb_account = resource_module("data_aws_elb_service_account").DataAwsElbServiceAccount(self, "elb-account")
-        log_objects = f"{bucket.arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{context.account_id}/*"
+        log_objects = [f"{bucket.arn}/{prefix}/AWSLogs/{context.account_id}/*"
+                       for prefix in (ACCESS_LOG_PREFIX, CONNECTION_LOG_PREFIX)]
         resource_module("s3_bucket_policy").S3BucketPolicy(
             self, "policy", bucket=bucket.id,
             policy=json.dumps({

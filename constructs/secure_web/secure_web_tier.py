@@ -20,10 +20,10 @@ from .aws import blocks, resource_module
 from .certificate import (CERTIFICATE_ARN_PATTERN, DOMAIN_PATTERN, DOMAIN_RULE, HOSTED_ZONE_PATTERN,
                           HOSTED_ZONE_RULE, CertificateProps, DnsValidatedCertificate)
 from .connections import Connections
-from .contract import ALLOWED_SSL_POLICIES, DEFAULT_APP_PORT, MYSQL_PORT, WORLD
+from .contract import ALLOWED_SSL_POLICIES, DEFAULT_APP_PORT, LISTENER_RESPONSE_HEADERS, MYSQL_PORT, WORLD
 from .host_bootstrap import RESERVED_PORTS, Application, Upstream
 from .kms import AccountContext, encryption_key
-from .log_bucket import ACCESS_LOG_PREFIX, AccessLogBucket
+from .log_bucket import ACCESS_LOG_PREFIX, CONNECTION_LOG_PREFIX, AccessLogBucket
 from .monitored_host import (DEFAULT_AMI_ARCHITECTURE, DEFAULT_AMI_ARCHITECTURE_RULE, HEALTH_PATH,
                              INSTANCE_TYPE_PATTERN, MonitoredHost, MonitoredHostProps, check_application,
                              check_upstream, instance_architecture)
@@ -400,6 +400,7 @@ class SecureWebTier(Construct):
             enable_deletion_protection=props.enable_deletion_protection, enable_http2=True,
             enable_waf_fail_open=False, xff_header_processing_mode="append",
             access_logs={"bucket": log_bucket.bucket_name, "prefix": ACCESS_LOG_PREFIX, "enabled": True},
+            connection_logs={"bucket": log_bucket.bucket_name, "prefix": CONNECTION_LOG_PREFIX, "enabled": True},
             tags=tags, depends_on=[log_bucket],
         )
         target_group = resource_module("lb_target_group").LbTargetGroup(
@@ -414,7 +415,7 @@ class SecureWebTier(Construct):
         listener = resource_module("lb_listener").LbListener
         https = listener(
             self, "https-listener", load_balancer_arn=alb.arn, port=443, protocol="HTTPS",
-            ssl_policy=props.ssl_policy, certificate_arn=certificate_arn,
+            ssl_policy=props.ssl_policy, certificate_arn=certificate_arn, **LISTENER_RESPONSE_HEADERS,
             default_action=blocks([{"type": "forward", "target_group_arn": target_group.arn}]), tags=tags,
         )
         listener(
@@ -551,6 +552,7 @@ class SecureWebTier(Construct):
             enable_deletion_protection=props.enable_deletion_protection, enable_http2=True,
             xff_header_processing_mode="append",
             access_logs={"bucket": log_bucket.bucket_name, "prefix": ACCESS_LOG_PREFIX, "enabled": True},
+            connection_logs={"bucket": log_bucket.bucket_name, "prefix": CONNECTION_LOG_PREFIX, "enabled": True},
             tags=tags, depends_on=[log_bucket],
         )
         target_group = resource_module("lb_target_group").LbTargetGroup(
@@ -564,7 +566,7 @@ class SecureWebTier(Construct):
         )
         self.app_https_listener_arn: str = resource_module("lb_listener").LbListener(
             self, "app-https-listener", load_balancer_arn=alb.arn, port=props.app_port, protocol="HTTPS",
-            ssl_policy=props.ssl_policy, certificate_arn=certificate_arn,
+            ssl_policy=props.ssl_policy, certificate_arn=certificate_arn, **LISTENER_RESPONSE_HEADERS,
             default_action=blocks([{"type": "forward", "target_group_arn": target_group.arn}]), tags=tags,
         ).arn
         resource_module("route53_record").Route53Record(

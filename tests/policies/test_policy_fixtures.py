@@ -36,6 +36,8 @@ POLICIES = {
     "CKV_SWEB_020": "DatabaseSlowQueryLogOn",
     "CKV_SWEB_021": "DatabaseMasterUserIsNotWellKnown",
     "CKV_SWEB_022": "CertificateNameHasCaaRecord",
+    "CKV_SWEB_023": "LoadBalancerLogsConnections",
+    "CKV_SWEB_024": "HttpsListenerSetsHsts",
 }
 
 
@@ -91,3 +93,20 @@ def test_well_known_master_users_mirror_the_construct():
     source = (POLICIES_DIR / "DatabaseMasterUserIsNotWellKnown.py").read_text()
     (mirrored,) = re.findall(r"^WELL_KNOWN_MASTER_USERS = (\(.*\))$", source, re.MULTILINE)
     assert ast.literal_eval(mirrored) == WELL_KNOWN_MASTER_USERS
+
+
+@pytest.mark.parametrize("value", ["max-age=63072000; includeSubDomains", "max-age=31536000;includesubdomains;preload",
+                                   "max-age=63072000", "max-age=86400; includeSubDomains", "", None,
+                                   "max-age=63072000; max-age=0; includeSubDomains", "includeSubDomains"])
+def test_hsts_judgement_mirrors_the_verifier(value, monkeypatch):
+    # The policy runs in a plain checkov without secure_web, so it keeps its own copy of the rule.
+    from secure_web.verify.checks import hsts_is_strong as verifier_judgement
+
+    monkeypatch.syspath_prepend(str(POLICIES_DIR))
+    policy = ast.parse((POLICIES_DIR / "HttpsListenerSetsHsts.py").read_text())
+    namespace: dict[str, object] = {"re": re}
+    for node in policy.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "hsts_is_strong" or \
+                isinstance(node, ast.Assign) and node.targets[0].id == "ONE_YEAR_SECONDS":
+            exec(compile(ast.Module([node], []), "HttpsListenerSetsHsts.py", "exec"), namespace)
+    assert namespace["hsts_is_strong"](value) == verifier_judgement(value)

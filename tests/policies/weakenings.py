@@ -334,6 +334,20 @@ def no_caa_record(document: dict) -> None:
     del document["resource"][kind][name]
 
 
+@weakens("CKV_SWEB_023")
+def internal_load_balancer_without_connection_logs(document: dict) -> None:
+    """The internal load balancer stops writing connection logs: failed TLS handshakes on the app hop go unseen."""
+    _, _, alb = the(document, "SecureWebTier", "app-alb")
+    alb.pop("connection_logs")
+
+
+@weakens("CKV_SWEB_024")
+def listener_hsts_for_the_host_only(document: dict) -> None:
+    """The public HTTPS listener's HSTS drops includeSubDomains."""
+    _, _, listener = the(document, "SecureWebTier", "https-listener")
+    listener["routing_http_response_strict_transport_security_header_value"] = "max-age=63072000"
+
+
 # Edits the gate tests (baseline, SARIF, controls) make to the reference stack, and a cdktf.out to scan.
 
 WORLD_SSH_RULE = "secure-web/ops/world-ssh"

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import secure_web
 from secure_web.agent_config import AgentLogGroups, PROMETHEUS_SCRAPE_CONFIG_PATH, agent_config_json, prometheus_scrape_yaml
 from secure_web.host_bootstrap import (
     PARAMETERS_MARKER,
@@ -239,3 +240,11 @@ def test_unrendered_script_stops_before_changing_anything():
 def test_params_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         valid_params().role = "app"  # type: ignore[misc]
+
+
+def test_nginx_sends_the_same_hsts_as_the_load_balancers():
+    from secure_web.contract import HSTS_HEADER
+    script = (Path(secure_web.__file__).parent / "bootstrap" / "host_bootstrap.sh").read_text()
+    assert f'readonly HSTS_HEADER="{HSTS_HEADER}"' in script
+    assert 'add_header Strict-Transport-Security "$HSTS_HEADER" always;' in script
+

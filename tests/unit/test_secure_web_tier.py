@@ -86,6 +86,31 @@ def test_access_log_bucket_is_private_encrypted_tls_only_and_expiring(reference_
     assert lifecycle["rule"][0]["expiration"][0]["days"] == 365
 
 
+@pytest.mark.parametrize(("balancer", "listener"), [("web/alb", "web/https-listener"),
+                                                  ("web/app-alb", "web/app-https-listener")])
+def test_both_load_balancers_log_connections_and_set_security_headers(reference_stack, balancer, listener):
+    alb = reference_stack.by_path("aws_lb", balancer)
+    bucket = ref(reference_stack, "aws_s3_bucket", "web/access-logs/bucket", "id")
+    assert alb["connection_logs"] == {"bucket": bucket, "prefix": "alb-connections", "enabled": True}
+    https = reference_stack.by_path("aws_lb_listener", listener)
+    assert https["routing_http_response_strict_transport_security_header_value"] == \
+        "max-age=63072000; includeSubDomains"
+    assert (https["routing_http_response_x_content_type_options_header_value"],
+            https["routing_http_response_x_frame_options_header_value"],
+            https["routing_http_response_server_enabled"]) == ("nosniff", "DENY", False)
+
+
+def test_log_bucket_admits_load_balancer_delivery_of_access_and_connection_logs_only(reference_stack):
+    policy = json.loads(reference_stack.by_path("aws_s3_bucket_policy", "web/access-logs/policy")["policy"])
+    (delivery,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert delivery["Action"] == "s3:PutObject"
+    bucket_arn = ref(reference_stack, "aws_s3_bucket", "web/access-logs/bucket", "arn")
+    shapes = [re.fullmatch(re.escape(bucket_arn) + r"/([a-z-]+)/AWSLogs/\$\{data\.aws_caller_identity\.[^}]+\}/\*",
+                           resource) for resource in delivery["Resource"]]
+    assert [shape.group(1) if shape else resource for shape, resource in zip(shapes, delivery["Resource"])] == [
+        "alb", "alb-connections"]
+
+
 def test_waf_managed_rule_groups_guard_the_load_balancer(reference_stack):
     acl = reference_stack.by_path("aws_wafv2_web_acl", "web/waf/web-acl")
     groups = {rule["statement"]["managed_rule_group_statement"]["name"] for rule in acl["rule"]

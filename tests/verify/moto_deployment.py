@@ -90,6 +90,8 @@ class Breakage(enum.Enum):
     WEB_TO_APP_DIRECT = "web hosts reach app hosts directly, around the internal load balancer"
     WIDE_APP_ROLE_POLICY = "the app role reads every secret"
     PASSWORD_IN_DATABASE_CONFIG = "the database parameter holds the password"
+    NO_CONNECTION_LOGS = "the internet-facing load balancer stops writing connection logs"
+    APP_LISTENER_HSTS_HOST_ONLY = "the app tier's HTTPS listener sends HSTS without includeSubDomains"
 
 
 class StackNotEmulated(ValueError):
@@ -637,10 +639,9 @@ def _load_balancer(account: Account, args: Arguments) -> dict[str, Any]:
         Scheme="internal" if args.get("internal") else "internet-facing", Type=args.get("load_balancer_type"),
         IpAddressType=args.get("ip_address_type", "ipv4"), Tags=_tag_list(account.tags(args)),
     )["LoadBalancers"][0]
-    access_logs = _one(args.get("access_logs"))
-    attributes = {"access_logs.s3.enabled": access_logs.get("enabled", False),
-                  "access_logs.s3.bucket": access_logs.get("bucket", ""),
-                  "access_logs.s3.prefix": access_logs.get("prefix", "")}
+    attributes = {f"{block}.s3.{key}": _one(args.get(block)).get(key, default)
+                  for block in ("access_logs", "connection_logs")
+                  for key, default in (("enabled", False), ("bucket", ""), ("prefix", ""))}
     attributes.update({key: args.get(argument, default)
                        for argument, (key, default) in LOAD_BALANCER_ATTRIBUTES.items()})
     elbv2.modify_load_balancer_attributes(LoadBalancerArn=balancer["LoadBalancerArn"], Attributes=[
@@ -693,7 +694,23 @@ def _listener(account: Account, args: Arguments) -> dict[str, Any]:
         "DefaultActions": [_listener_action(action) for action in args["default_action"]],
         "Tags": _tag_list(account.tags(args)),
     }))["Listeners"][0]
+    attributes = {key: args.get(argument, default) for argument, (key, default) in LISTENER_ATTRIBUTES.items()
+                  if argument in args or args["protocol"] == "HTTPS"}
+    if attributes:
+        account.client("elbv2").modify_listener_attributes(ListenerArn=listener["ListenerArn"], Attributes=[
+            {"Key": key, "Value": _text(value)} for key, value in attributes.items() if value is not None])
     return {"arn": listener["ListenerArn"], "id": listener["ListenerArn"]}
+
+
+LISTENER_ATTRIBUTES = {
+    "routing_http_response_strict_transport_security_header_value":
+        ("routing.http.response.strict_transport_security.header_value", None),
+    "routing_http_response_x_content_type_options_header_value":
+        ("routing.http.response.x_content_type_options.header_value", None),
+    "routing_http_response_x_frame_options_header_value": ("routing.http.response.x_frame_options.header_value", None),
+    "routing_http_response_server_enabled": ("routing.http.response.server.enabled", True),
+}
+"""aws_lb_listener argument → (listener attribute, AWS's value when unset; None: no header added)."""
 
 
 @applies("aws_wafv2_web_acl")
@@ -1057,6 +1074,18 @@ def _common_rule_set_counts(account: Account, outputs: Mapping[str, str]) -> Non
                          Rules=rules, VisibilityConfig=acl["VisibilityConfig"], LockToken=current["LockToken"])
 
 
+def _no_connection_logs(account: Account, outputs: Mapping[str, str]) -> None:
+    account.client("elbv2").modify_load_balancer_attributes(
+        LoadBalancerArn=outputs["alb_arn"], Attributes=[{"Key": "connection_logs.s3.enabled", "Value": "false"}])
+
+
+def _app_listener_hsts_host_only(account: Account, outputs: Mapping[str, str]) -> None:
+    elbv2 = account.client("elbv2")
+    (listener,) = elbv2.describe_listeners(LoadBalancerArn=outputs["app_load_balancer_arn"])["Listeners"]
+    elbv2.modify_listener_attributes(ListenerArn=listener["ListenerArn"], Attributes=[
+        {"Key": "routing.http.response.strict_transport_security.header_value", "Value": "max-age=63072000"}])
+
+
 def _old_tls_policy(account: Account, outputs: Mapping[str, str]) -> None:
     account.client("elbv2").modify_listener(ListenerArn=outputs["https_listener_arn"], SslPolicy=OLD_TLS_POLICY)
 
@@ -1142,6 +1171,8 @@ ACCOUNT_FAULTS: dict[Breakage | None, Callable[[Account, Mapping[str, str]], Non
     Breakage.WEB_TO_APP_DIRECT: _web_to_app_direct,
     Breakage.WIDE_APP_ROLE_POLICY: _wide_app_role_policy,
     Breakage.PASSWORD_IN_DATABASE_CONFIG: _password_in_database_config,
+    Breakage.NO_CONNECTION_LOGS: _no_connection_logs,
+    Breakage.APP_LISTENER_HSTS_HOST_ONLY: _app_listener_hsts_host_only,
 }
 """Faults made in the applied account: drift after deploy. SINGLE_AZ_DATABASE and SILENT_HOST change the emulation."""
 

@@ -71,6 +71,11 @@ VARIANTS = [
     Variant(Breakage.PASSWORD_IN_DATABASE_CONFIG, frozenset({"VFY_SWEB_030"}),
             "SSM parameter {database_config_parameter_name}: expected no password-like key (the password stays in "
             "Secrets Manager); found keys ['password']"),
+    Variant(Breakage.NO_CONNECTION_LOGS, frozenset({"VFY_SWEB_004"}),
+            "load balancer {alb_arn}: expected attribute connection_logs.s3.enabled=true; found false"),
+    Variant(Breakage.APP_LISTENER_HSTS_HOST_ONLY, frozenset({"VFY_SWEB_031"}),
+            "expected routing.http.response.strict_transport_security.header_value with max-age >= 31536000 and "
+            "includeSubDomains; found max-age=63072000"),
 ]
 
 

@@ -31,6 +31,7 @@ readonly TLS_CERT=$TLS_DIR/server.crt
 readonly AGENT_CONFIG_PATH=$STATE_DIR/amazon-cloudwatch-agent.json
 readonly BOOTSTRAP_ENV=$STATE_DIR/bootstrap.env
 readonly WEB_ROOT=/var/www/secure-web
+readonly HSTS_HEADER="max-age=63072000; includeSubDomains"  # = secure_web.contract.HSTS_HEADER (a test keeps them equal)
 readonly STUB_STATUS_LISTEN=127.0.0.1:8080
 readonly EXPORTER_LISTEN=127.0.0.1:9113
 readonly IMDS=http://169.254.169.254/latest
@@ -244,6 +245,11 @@ nginx_proxy_locations() {
         proxy_next_upstream error timeout;
         proxy_next_upstream_tries $UPSTREAM_TRIES;
         proxy_next_upstream_timeout $((UPSTREAM_CONNECT_TIMEOUT * UPSTREAM_TRIES))s;
+        # The app tier's copies of the headers this server adds itself: each is sent once.
+        proxy_hide_header Strict-Transport-Security;
+        proxy_hide_header Referrer-Policy;
+        proxy_hide_header X-Content-Type-Options;
+        proxy_hide_header X-Frame-Options;
     }
 
 EOF
@@ -393,12 +399,25 @@ server {
     ssl_session_cache shared:secure_web_tls:10m;
     ssl_session_tickets off;
 
-    add_header Strict-Transport-Security "max-age=63072000" always;
+    add_header Strict-Transport-Security "$HSTS_HEADER" always;
+    add_header Referrer-Policy strict-origin-when-cross-origin always;
     add_header X-Content-Type-Options nosniff always;
     add_header X-Frame-Options DENY always;
 
+    # Slow or oversized requests are cut off early; the load balancer keeps its own connections alive.
+    client_max_body_size 1m;
+    client_header_timeout 10s;
+    client_body_timeout 10s;
+    send_timeout 10s;
+    keepalive_timeout 75s;
+
     root $WEB_ROOT;
     index index.html;
+
+    # Dotfiles (.git, .env, .htpasswd) are never served; /.well-known/ stays reachable.
+    location ~ /\.(?!well-known/) {
+        return 404;
+    }
 
     location = /healthz {
         access_log off;

@@ -286,7 +286,7 @@ def http_redirect_listener(deployment: Deployment, check_id: str) -> Iterable[Fi
 def load_balancer_attribute_findings(deployment: Deployment, check_id: str, arn: str,
                                      resource: str) -> Iterable[Finding]:
     """What is wrong with the attributes of the load balancer ``arn``: every secure_web load balancer drops
-    invalid headers, is deletion-protected and logs access to the tier's bucket."""
+    invalid headers, is deletion-protected and logs access and connections to the tier's bucket."""
     response = deployment.clients("elbv2").describe_load_balancer_attributes(LoadBalancerArn=arn)
     attributes = _attributes(response["Attributes"])
     expected = {
@@ -294,13 +294,16 @@ def load_balancer_attribute_findings(deployment: Deployment, check_id: str, arn:
         "deletion_protection.enabled": "true",
         "access_logs.s3.enabled": "true",
         "access_logs.s3.bucket": deployment.outputs.access_log_bucket,
+        "connection_logs.s3.enabled": "true",
+        "connection_logs.s3.bucket": deployment.outputs.access_log_bucket,
     }
     for key, value in expected.items():
         if attributes.get(key) != value:
             yield fail(check_id, resource, f"attribute {key}={value}", attributes.get(key))
 
 
-@check("VFY_SWEB_004", "Ensure the load balancer drops invalid headers, is deletion-protected and logs access")
+@check("VFY_SWEB_004", "Ensure the load balancer drops invalid headers, is deletion-protected and logs access and "
+                       "connections")
 def alb_attributes(deployment: Deployment, check_id: str) -> Iterable[Finding]:
     arn = deployment.outputs.alb_arn
     yield from load_balancer_attribute_findings(deployment, check_id, arn, f"load balancer {arn}")
@@ -777,7 +780,7 @@ def _app_resource(deployment: Deployment) -> str:
 
 
 @check("VFY_SWEB_027", "Ensure the app tier's load balancer is internal, drops invalid headers, is deletion-protected "
-                       "and logs access")
+                       "and logs access and connections")
 def app_alb_internal(deployment: Deployment, check_id: str) -> Iterable[Finding]:
     scheme = deployment.app_load_balancer["Scheme"]
     if scheme != "internal":
@@ -843,3 +846,37 @@ def database_config_parameter(deployment: Deployment, check_id: str) -> Iterable
     for key, wanted in expected.items():
         if key in value and value[key] != wanted:
             yield fail(check_id, resource, f"{key} {wanted!r} (the deployed database)", repr(value[key]))
+
+
+LISTENER_HEADERS = {
+    "routing.http.response.x_content_type_options.header_value": "nosniff",
+    "routing.http.response.x_frame_options.header_value": "DENY",
+    "routing.http.response.server.enabled": "false",
+}
+"""Listener attributes every HTTPS listener of the tier has, besides HSTS (judged by ``hsts_is_strong``)."""
+HSTS_ATTRIBUTE = "routing.http.response.strict_transport_security.header_value"
+ONE_YEAR_SECONDS = 31_536_000
+
+
+def hsts_is_strong(value: object) -> bool:
+    """One ``max-age`` of a year or more, and ``includeSubDomains``."""
+    directives = [part.strip().lower() for part in str(value or "").split(";")]
+    ages = [int(match.group(1)) for part in directives if (match := re.fullmatch(r"max-age=(\d+)", part))]
+    return len(ages) == 1 and ages[0] >= ONE_YEAR_SECONDS and "includesubdomains" in directives
+
+
+@check("VFY_SWEB_031", "Ensure every HTTPS listener of both load balancers adds HSTS (a year or more, "
+                       "includeSubDomains), nosniff and DENY, and sends no Server header")
+def listener_security_headers(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    elbv2 = deployment.clients("elbv2")
+    for listener in [*deployment.listeners, *deployment.app_listeners]:
+        if listener["Protocol"] != "HTTPS":
+            continue
+        resource = f"listener {listener['ListenerArn']} (port {listener['Port']})"
+        attributes = _attributes(elbv2.describe_listener_attributes(ListenerArn=listener["ListenerArn"])["Attributes"])
+        if not hsts_is_strong(attributes.get(HSTS_ATTRIBUTE)):
+            yield fail(check_id, resource, f"{HSTS_ATTRIBUTE} with max-age >= {ONE_YEAR_SECONDS} and includeSubDomains",
+                       attributes.get(HSTS_ATTRIBUTE))
+        for key, value in LISTENER_HEADERS.items():
+            if attributes.get(key) != value:
+                yield fail(check_id, resource, f"attribute {key}={value}", attributes.get(key))
