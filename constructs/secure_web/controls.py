@@ -316,7 +316,6 @@ CONTROLS: dict[str, Controls] = {
     _host("test_http_hardening", "test_every_security_header_is_sent_exactly_once"): Controls("low", nist=("SC-8",)),
     _host("test_http_hardening", "test_hsts_lasts_a_year_or_more_and_covers_subdomains"):
         Controls("medium", nist=("SC-8", "SC-23"), seeds=("HTTPS",)),
-    _host("test_http_hardening", "test_dotfiles_are_never_served"): Controls("medium", nist=("AC-3", "CM-7")),
     _host("test_http_hardening", "test_a_client_that_stalls_its_headers_is_cut_off"): Controls("medium", nist=("SC-5",)),
     _host("test_http_hardening", "test_request_bodies_over_the_limit_are_refused"): Controls("low", nist=("SC-5",)),
 }
