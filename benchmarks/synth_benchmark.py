@@ -134,6 +134,8 @@ def build_cases(workdir: Path, quick: bool, only: str | None) -> list[Case]:
         Case(FLOOR_CASE, [PYTHON, "-c", "import cdktf"]),
         Case("reference, stock import", [PYTHON, "main.py"],
              {"SECURE_WEB_PROVIDER_IMPORT": "stock", "CDKTF_OUTDIR": str(outdir("stock"))}, outdir("stock")),
+        Case("reference, typed classes", [PYTHON, "main.py"],
+             {"SECURE_WEB_PROVIDER_IMPORT": "typed", "CDKTF_OUTDIR": str(outdir("typed"))}, outdir("typed")),
         Case("reference, lazy import", [PYTHON, "main.py"],
              {"SECURE_WEB_PROVIDER_IMPORT": "lazy", "CDKTF_OUTDIR": str(outdir("lazy"))}, outdir("lazy")),
         *(Case(f"hosts {count}", [PYTHON, "benchmarks/scaled_app.py", "--hosts", str(count), "--outdir",
@@ -222,6 +224,12 @@ def print_targets(cases: dict[str, Case]) -> None:
         print(f"- reference synth >= {REFERENCE_SPEEDUP_TARGET:.0f}x faster than stock: {ratio:.2f}x "
               f"-> {'HOLDS' if ratio >= REFERENCE_SPEEDUP_TARGET else 'FAILS'}; "
               f"cdk.tf.json byte-identical: {'yes' if same else 'NO'}")
+    typed = cases.get("reference, typed classes")
+    if typed and lazy:
+        ratio = paired_ratio(typed, lazy)
+        same = typed.synthesized() is not None and typed.synthesized().read_bytes() == lazy.synthesized().read_bytes()
+        print(f"- direct classes (the default) against the typed bindings (SECURE_WEB_PROVIDER_IMPORT=typed): "
+              f"{ratio:.2f}x faster; cdk.tf.json byte-identical: {'yes' if same else 'NO'}")
     floor = cases.get(FLOOR_CASE)
     if floor and lazy:
         ratio = paired_ratio(lazy, floor)

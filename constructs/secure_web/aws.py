@@ -18,10 +18,15 @@ instead of running its ``__init__`` the loader makes the node-side index lazy
 ``dir()`` and ``import *`` behave as with the provider's own package; what differs is the
 loader in ``__spec__`` and the absence of the package's ``_private`` namespace.
 
+Our constructs go one step further: ``resource_module`` hands them ``DirectModule``
+classes, which create each resource by its jsii type name without importing the typed
+Python module at all (see ``DirectModule``).
+
 A package imported before this module is the provider's own, and stays so: everything
 works, at the provider's speed. The synthesized JSON is the same either way.
 ``SECURE_WEB_PROVIDER_IMPORT=stock``, read when this module is first imported, installs
-nothing, so the provider's own imports run on both sides (for comparison, and as a fallback).
+nothing, so the provider's own imports run on both sides (for comparison, and as a fallback);
+``typed`` keeps the lazy package but has our constructs use the typed classes.
 """
 
 from __future__ import annotations
@@ -46,8 +51,15 @@ IMPORT_MODE_VARIABLE = "SECURE_WEB_PROVIDER_IMPORT"
 
 
 def import_mode() -> str:
-    """'stock' when the environment asks for the provider's own eager import, else 'lazy'."""
-    return "stock" if os.environ.get(IMPORT_MODE_VARIABLE, "").lower() == "stock" else "lazy"
+    """How the provider bindings load: 'stock', 'typed' or (default) 'lazy'.
+
+    'stock': the provider's own eager import, and our constructs use its typed classes.
+    'typed': the lazy package, and our constructs use its typed classes.
+    'lazy' (anything else): the lazy package, and our constructs create resources by
+    their jsii type name (``DirectModule``), without importing the Python bindings.
+    """
+    mode = os.environ.get(IMPORT_MODE_VARIABLE, "").lower()
+    return mode if mode in ("stock", "typed") else "lazy"
 
 
 class ProviderPackageFinder(importlib.abc.MetaPathFinder):
@@ -130,6 +142,7 @@ def install_provider_finder() -> None:
 
 
 install_provider_finder()
+_DIRECT_CLASSES = import_mode() == "lazy"  # read once, as the finder's mode is
 
 
 def provider_module(name: str) -> types.ModuleType:
@@ -179,11 +192,85 @@ def _is_element(candidate: type) -> bool:
 
 
 def resource_module(name: str) -> LiteralModule:
-    """``cdktf_cdktf_provider_aws.<name>``, loaded on its own, whose resources escape literal text.
+    """The resources of ``cdktf_cdktf_provider_aws.<name>``, escaping literal text.
 
-    Constructs create every provider resource, data source and provider through this.
+    Constructs create every provider resource, data source and provider through this. By
+    default the classes come from ``DirectModule`` (no Python binding is imported); with
+    ``SECURE_WEB_PROVIDER_IMPORT=typed`` or ``stock``, from the typed submodule.
     """
-    return LiteralModule(provider_module(name))
+    return LiteralModule(DirectModule(name) if _DIRECT_CLASSES else provider_module(name))
+
+
+class DirectModule:
+    """A provider submodule's resource classes, made from their jsii type names alone.
+
+    Importing a typed binding module costs about 4 ms (Python evaluates the annotations of
+    every struct and method it defines) and a stack uses about 50 of them. A resource needs
+    none of that: the kernel creates ``@cdktf/provider-aws.<module>.<Class>`` from its
+    configuration, and the node side checks it against the assembly. So an element class
+    here is a small subclass of cdktf's ``TerraformResource`` (``TerraformDataSource``,
+    ``TerraformProvider``) carrying the jsii type name: keyword arguments become the
+    configuration (snake_case keys camelCased, free-form maps such as tags kept), and
+    attributes are read and written by their camelCase names. Any other name (a struct or
+    enum class) comes from the typed module, imported then. The synthesized JSON is the same
+    as with the typed classes; ``tests/unit/test_provider_import.py`` compares them byte for byte.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, name: str) -> object:
+        element = _direct_element_class(self._name, name)
+        return element if element is not None else getattr(provider_module(self._name), name)
+
+
+@functools.cache
+def _direct_element_class(module_name: str, class_name: str) -> type | None:
+    """The direct class for ``class_name`` when it is the module's element class, else None."""
+    import cdktf
+    import jsii
+
+    pascal = "".join(part[:1].upper() + part[1:] for part in module_name.split("_"))
+    if module_name == "provider" and class_name == "AwsProvider":
+        base: type = cdktf.TerraformProvider
+    elif class_name in (pascal, pascal + "A"):  # "A": the bindings' suffix where a name clashes
+        base = cdktf.TerraformDataSource if module_name.startswith("data_aws_") else cdktf.TerraformResource
+    else:
+        return None
+    provider_module("_jsii")  # loads the provider's assembly into the kernel, as any typed module does
+    jsii_type = f"@cdktf/provider-aws.{_camel(module_name)}.{class_name}"
+
+    def __init__(self: object, scope: object, construct_id: str, /, **configuration: object) -> None:
+        jsii.create(type(self), self, [scope, construct_id, _configuration(configuration)])
+
+    def __getattr__(self: object, name: str) -> object:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            value = jsii.get(self, _camel(name))
+        except ValueError:  # a complex attribute whose type only the typed module registers
+            provider_module(module_name)
+            value = jsii.get(self, _camel(name))
+        self.__dict__[name] = value  # attribute tokens never change: one round trip per attribute
+        return value
+
+    def __setattr__(self: object, name: str, value: object) -> None:
+        if name.startswith("_") or hasattr(type(self), name):
+            object.__setattr__(self, name, value)
+        else:
+            self.__dict__.pop(name, None)
+            jsii.set(self, _camel(name), _configuration(value))
+
+    element = jsii.JSIIMeta(class_name, (base,), {
+        "__init__": __init__, "__getattr__": __getattr__, "__setattr__": __setattr__,
+        "__module__": __name__, "__qualname__": f"DirectModule.{class_name}",
+        "__doc__": f"{jsii_type}, created by its jsii type name (see secure_web.aws.DirectModule).",
+    })
+    # Set after creation, not as JSIIMeta's jsii_type: that would register this class for the
+    # type name process-wide, and objects the app gets back from node must keep the typed class.
+    element.__jsii_type__ = jsii_type
+    element.__jsii_declared_type__ = jsii_type  # so the kernel looks for no Python overrides
+    return element
 
 
 _FREE_FORM_KEYS = frozenset({"tags", "dimensions", "statement"})
@@ -203,6 +290,11 @@ def blocks(items: list[dict[str, object]]) -> list[dict[str, object]]:
     free-form JSON by the bindings), keep their keys as written.
     """
     return [_camel_keys(item) for item in items]
+
+
+def _configuration(value: object) -> object:
+    """Keyword arguments (or an attribute's value) as the kernel expects a direct class's configuration."""
+    return _camel_keys(value)
 
 
 def _camel_keys(value: object) -> object:
