@@ -1,4 +1,4 @@
-"""nginx's HTTP behaviour toward a hostile or careless client: security headers once each, no dotfiles, short
+"""nginx's HTTP behaviour toward a hostile or careless client: security headers once each, short
 patience for slow clients, a bounded request body.
 
 Each check sends real requests to the host's HTTPS port from the host itself and judges what comes back.
@@ -16,7 +16,6 @@ ONE_YEAR_SECONDS = 31_536_000
 HEADER_TIMEOUT_LIMIT_SECONDS = 15
 """A client that stops sending its request headers is cut off before this; nginx's own default is 60 s."""
 BODY_LIMIT_BYTES = 1024 * 1024
-DOTFILE = "/var/www/secure-web/.secure-web-host-test"
 
 
 def response_headers(host, https_port: int, path: str = "/healthz") -> list[tuple[str, str]]:
@@ -37,17 +36,6 @@ def test_hsts_lasts_a_year_or_more_and_covers_subdomains(host, https_port):
     directives = [part.strip().lower() for part in value.split(";")]
     max_age = [int(match.group(1)) for part in directives if (match := re.fullmatch(r"max-age=(\d+)", part))]
     assert max_age and max_age[0] >= ONE_YEAR_SECONDS and "includesubdomains" in directives, value
-
-
-def test_dotfiles_are_never_served(host, https_port):
-    host.check_output(f"printf 'host-test-secret\\n' > {DOTFILE} && chmod 0644 {DOTFILE}")
-    try:
-        result = host.run(f"curl -sk --max-time 10 -w '\\n%{{http_code}}' "
-                          f"https://127.0.0.1:{https_port}/{DOTFILE.rsplit('/', 1)[1]}")
-        body, _, status = result.stdout.rpartition("\n")
-        assert (status, "host-test-secret" in body) == ("404", False), result.stdout
-    finally:
-        host.run(f"rm -f {DOTFILE}")
 
 
 def test_a_client_that_stalls_its_headers_is_cut_off(host, https_port):

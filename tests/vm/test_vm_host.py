@@ -28,15 +28,14 @@ from host_suite import AGENT_SKIPS, APP_CHECK_SKIPS, run_host_suite
 pytestmark = pytest.mark.vm
 
 # Applied after the good run: no firewall, legacy TLS, stub_status on every address, the app tier unverified,
-# HSTS for the host name only, dotfiles served, a minute's patience for stalled request headers.
+# HSTS for the host name only, a minute's patience for stalled request headers.
 BREAK_HOST = """
 nft flush ruleset
 sed -i -e 's/ssl_protocols TLSv1.2 TLSv1.3;/ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;/' \
        -e 's/ssl_ciphers [^;]*;/ssl_ciphers DEFAULT:@SECLEVEL=0;/' /etc/nginx/conf.d/secure-web.conf
 sed -i 's/listen 127.0.0.1:8080;/listen 0.0.0.0:8080;/' /etc/nginx/conf.d/secure-web-status.conf
 sed -i 's/proxy_ssl_verify on;/proxy_ssl_verify off;/' /etc/nginx/conf.d/secure-web.conf
-sed -i -e 's/; includeSubDomains"/"/' -e 's/client_header_timeout 10s;/client_header_timeout 60s;/' \
-       -e '/# Dotfiles (.git/,+3d' /etc/nginx/conf.d/secure-web.conf
+sed -i -e 's/; includeSubDomains"/"/' -e 's/client_header_timeout 10s;/client_header_timeout 60s;/' /etc/nginx/conf.d/secure-web.conf
 nginx -t -q
 # A restart, not a reload: nginx cannot bind 0.0.0.0:8080 while it holds 127.0.0.1:8080.
 systemctl restart nginx
@@ -54,7 +53,6 @@ EXPECTED_BROKEN_FAILURES = {
     "test_tls.py::test_legacy_protocol_is_refused[tls1_1]",
     "test_tiers.py::test_every_proxy_location_verifies_the_app_tier",
     "test_http_hardening.py::test_hsts_lasts_a_year_or_more_and_covers_subdomains",
-    "test_http_hardening.py::test_dotfiles_are_never_served",
     "test_http_hardening.py::test_a_client_that_stalls_its_headers_is_cut_off",
 }
 
