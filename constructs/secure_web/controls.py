@@ -104,6 +104,7 @@ CONTROLS: dict[str, Controls] = {
     "CKV2_AWS_11": Controls("medium", fsbp=("EC2.6",), cis=("3.7",), nist=("AU-12", "SI-4")),
     "CKV2_AWS_12": Controls("high", fsbp=("EC2.2",), cis=("5.4",), nist=("SC-7",)),
     "CKV2_AWS_19": Controls("low", nist=("CM-8",)),
+    "CKV2_AWS_1": Controls("low", fsbp=("EC2.16",), nist=("CM-7",)),
     "CKV2_AWS_20": Controls("high", fsbp=("ELB.1",), nist=("SC-8",)),
     "CKV2_AWS_23": Controls("medium", nist=("CM-8",)),
     "CKV2_AWS_28": Controls("medium", nist=("SC-7",)),
@@ -151,6 +152,10 @@ CONTROLS: dict[str, Controls] = {
     "CKV_AWS_96": Controls("medium", nist=("SC-28",)),
     "CKV_AWS_103": Controls("high", nist=("SC-8", "SC-13")),
     "CKV_AWS_130": Controls("medium", fsbp=("EC2.15",), nist=("SC-7",)),
+    "CKV_AWS_229": Controls("medium", nist=("SC-7", "CM-7")),
+    "CKV_AWS_230": Controls("medium", nist=("SC-7", "CM-7")),
+    "CKV_AWS_231": Controls("high", fsbp=("EC2.21",), nist=("SC-7", "CM-7")),
+    "CKV_AWS_232": Controls("high", fsbp=("EC2.21",), nist=("SC-7", "CM-7")),
     "CKV_AWS_131": Controls("medium", fsbp=("ELB.4",)),
     "CKV_AWS_133": Controls("medium", fsbp=("RDS.11",), nist=("CP-9",)),
     "CKV_AWS_139": Controls("low", fsbp=("RDS.7",)),
@@ -218,6 +223,8 @@ CONTROLS: dict[str, Controls] = {
     "CKV_SWEB_022": Controls("medium", nist=("SC-17",), seeds=("HTTPS",)),
     "CKV_SWEB_023": Controls("medium", nist=("AU-2", "AU-12")),
     "CKV_SWEB_024": Controls("medium", nist=("SC-8", "SC-23"), seeds=("HTTPS",)),
+    "CKV_SWEB_025": Controls("medium", nist=("AC-4", "SC-7")),
+    "CKV_SWEB_026": Controls("high", nist=("AC-4", "SC-7"), seeds=("Firewalls",)),
     "TF_OFFLINE_VALIDATE": Controls("high"),
     # --- the verifier on a deployed account (secure_web.verify.checks) -------------------------------
     "VFY_SWEB_001": Controls("medium", seeds=("Firewalls",)),
@@ -252,6 +259,7 @@ CONTROLS: dict[str, Controls] = {
     "VFY_SWEB_029": Controls("high", nist=("SC-8",), seeds=("Flaw 1: TLS to the servers",)),
     "VFY_SWEB_030": Controls("high", nist=("IA-5(7)", "SC-28")),
     "VFY_SWEB_031": Controls("medium", nist=("SC-8", "SC-23"), seeds=("HTTPS",)),
+    "VFY_SWEB_032": Controls("high", nist=("AC-4", "SC-7"), seeds=("Firewalls",)),
     # --- the host suite on a running host (tests/hosts) ----------------------------------------------
     _host("test_agent_config", "test_agent_publishes_per_instance_and_per_group"):
         Controls("medium", nist=("SI-4",), seeds=("Monitoring",)),

@@ -13,6 +13,7 @@ from constructs import Construct
 from .aws import blocks, resource_module
 from .kms import AccountContext, encryption_key
 from .tree import path_of
+from .contract import MYSQL_PORT
 from .validation import SUBNET_ID_PATTERN, VPC_ID_PATTERN, Checks, announce_weakened, construct_path, shown
 
 DEFAULT_CIDR = "10.0.0.0/16"
@@ -24,6 +25,11 @@ VPC_PREFIX_RANGE = (16, 22)
 AZ_NAME_PATTERN = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]"
 AZ_NAMES_EXAMPLE = ("eu-west-1a", "eu-west-1b")
 SUBNET_IDS_EXAMPLE = ("subnet-0123456789abcdef0", "subnet-0123456789abcdef1")
+EPHEMERAL_PORTS = (1024, 65535)
+"""Ports replies come back to on NAT gateways and load balancers (all of 1024-65535)."""
+HOST_EPHEMERAL_PORTS = (32768, 60999)
+"""Ports replies from the internet come back to on the hosts: Linux's ``net.ipv4.ip_local_port_range`` default (the
+NAT gateway hands each reply back to the host's own port)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -235,6 +241,7 @@ class Network(Construct):
             private.append(self._subnet("private", index, vpc.id, plan.private[index], zone, private_routes.id, tags))
             isolated.append(self._subnet("isolated", index, vpc.id, plan.isolated[index], zone, isolated_routes.id, tags))
 
+        self._network_acls(vpc, props.cidr_block, plan, public, private, isolated, tags)
         self._flow_logs(vpc.id, props.flow_log_retention_days, tags)
         self.vpc_id: str = vpc.id
         self.subnet_plan = plan
@@ -270,6 +277,40 @@ class Network(Construct):
             self, f"{layer}-{index}-route-association", subnet_id=subnet.id, route_table_id=route_table_id
         )
         return subnet
+
+    def _network_acls(self, vpc, vpc_cidr: str, plan: SubnetPlan, public, private, isolated,
+                      tags: Mapping[str, str]) -> None:
+        """Stateless filters under the security groups: the default ACL admits nothing (no subnet uses it), the
+        isolated subnets admit only MySQL from the private subnets (and each other, for the cluster's replication)
+        and send only replies, the public and private subnets admit what their load balancers, NAT gateways and
+        hosts exchange, and replies from the internet."""
+        resource_module("default_network_acl").DefaultNetworkAcl(
+            self, "default-network-acl", default_network_acl_id=vpc.default_network_acl_id,
+            tags={**tags, "Name": f"{path_of(self)} default (no rules)"}, lifecycle={"ignore_changes": ["subnet_ids"]},
+        )
+        low, high = EPHEMERAL_PORTS
+        world = "0.0.0.0/0"
+
+        def rule(number: int, cidr: str, protocol: str = "tcp", ports: tuple[int, int] = (0, 0)) -> dict[str, object]:
+            return {"rule_no": number, "action": "allow", "protocol": protocol, "cidr_block": cidr,
+                    "from_port": ports[0], "to_port": ports[1]}
+
+        edge = [rule(100, world, ports=(443, 443)), rule(110, world, ports=(80, 80)), rule(120, vpc_cidr, "-1"),
+                rule(130, world, ports=(low, high))]
+        hosts = [rule(100, vpc_cidr, "-1"), rule(130, world, ports=HOST_EPHEMERAL_PORTS)]
+        everywhere = [rule(100, world, "-1")]
+        database_clients = [*plan.private, *plan.isolated]
+        database_in = [rule(100 + index, cidr, ports=(MYSQL_PORT, MYSQL_PORT))
+                       for index, cidr in enumerate(database_clients)]
+        database_in += [rule(200 + index, cidr, ports=(low, high)) for index, cidr in enumerate(plan.isolated)]
+        database_out = [rule(100 + index, cidr, ports=(low, high)) for index, cidr in enumerate(database_clients)]
+        database_out += [rule(200 + index, cidr, ports=(MYSQL_PORT, MYSQL_PORT)) for index, cidr in enumerate(plan.isolated)]
+        for layer, subnets, ingress, egress in (("public", public, edge, everywhere), ("private", private, hosts, everywhere),
+                                                ("isolated", isolated, database_in, database_out)):
+            resource_module("network_acl").NetworkAcl(
+                self, f"{layer}-network-acl", vpc_id=vpc.id, subnet_ids=[subnet.id for subnet in subnets],
+                ingress=blocks(ingress), egress=blocks(egress), tags={**tags, "Name": f"{path_of(self)}/{layer}"},
+            )
 
     def _flow_logs(self, vpc_id: str, retention_days: int, tags: Mapping[str, str]) -> None:
         context = AccountContext.of(self)

@@ -38,6 +38,8 @@ POLICIES = {
     "CKV_SWEB_022": "CertificateNameHasCaaRecord",
     "CKV_SWEB_023": "LoadBalancerLogsConnections",
     "CKV_SWEB_024": "HttpsListenerSetsHsts",
+    "CKV_SWEB_025": "VpcDefaultNetworkAclHasNoRules",
+    "CKV_SWEB_026": "DatabaseSubnetsHaveRestrictiveNacl",
 }
 
 

@@ -229,6 +229,10 @@ def database_in_the_hosts_subnets(document: dict) -> None:
     host_subnets = sorted({subnet for _, _, hosts in made_by(document, "MonitoredHost", "hosts")
                            for subnet in hosts["vpc_zone_identifier"]})
     the(document, "ReplicatedMySQL", "subnets")[2]["subnet_ids"] = host_subnets
+    # The isolated ACL follows the database, so only the tier split (not the ACL, CKV_SWEB_026) is what fails.
+    the(document, "Network", "private-network-acl")[2]["subnet_ids"] = []
+    isolated_acl = the(document, "Network", "isolated-network-acl")[2]
+    isolated_acl["subnet_ids"] = [*isolated_acl["subnet_ids"], *host_subnets]
 
 
 @weakens("CKV_SWEB_011")
@@ -346,6 +350,21 @@ def listener_hsts_for_the_host_only(document: dict) -> None:
     """The public HTTPS listener's HSTS drops includeSubDomains."""
     _, _, listener = the(document, "SecureWebTier", "https-listener")
     listener["routing_http_response_strict_transport_security_header_value"] = "max-age=63072000"
+
+
+@weakens("CKV_SWEB_025")
+def default_network_acl_unmanaged(document: dict) -> None:
+    """The VPC's default network ACL is left to AWS: allow-all both ways for any subnet placed in it."""
+    kind, name, _ = the(document, "Network", "default-network-acl")
+    del document["resource"][kind][name]
+
+
+@weakens("CKV_SWEB_026")
+def isolated_network_acl_admits_the_world(document: dict) -> None:
+    """The isolated subnets' ACL gains an allow-all ingress rule from the internet."""
+    _, _, acl = the(document, "Network", "isolated-network-acl")
+    acl["ingress"].append({**acl["ingress"][0], "rule_no": 90, "protocol": "-1", "cidr_block": WORLD_IPV4,
+                           "from_port": 0, "to_port": 0})
 
 
 # Edits the gate tests (baseline, SARIF, controls) make to the reference stack, and a cdktf.out to scan.

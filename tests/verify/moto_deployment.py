@@ -92,6 +92,8 @@ class Breakage(enum.Enum):
     PASSWORD_IN_DATABASE_CONFIG = "the database parameter holds the password"
     NO_CONNECTION_LOGS = "the internet-facing load balancer stops writing connection logs"
     APP_LISTENER_HSTS_HOST_ONLY = "the app tier's HTTPS listener sends HSTS without includeSubDomains"
+    DATABASE_ACL_ADMITS_WORLD = "the database subnets' network ACL admits MySQL from anywhere"
+    DEFAULT_ACL_ALLOWS_ALL = "the VPC's default network ACL allows all traffic in"
 
 
 class StackNotEmulated(ValueError):
@@ -337,7 +339,9 @@ def _vpc(account: Account, args: Arguments) -> dict[str, Any]:
                          TagSpecifications=_tag_specifications("vpc", account.tags(args)))["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": bool(args.get("enable_dns_support", True))})
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": bool(args.get("enable_dns_hostnames", False))})
-    return {"id": vpc}
+    (default_acl,) = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                        {"Name": "default", "Values": ["true"]}])["NetworkAcls"]
+    return {"id": vpc, "default_network_acl_id": default_acl["NetworkAclId"]}
 
 
 @applies("aws_subnet")
@@ -411,6 +415,51 @@ def _default_security_group(account: Account, args: Arguments) -> dict[str, Any]
         ec2.revoke_security_group_egress(GroupId=group["GroupId"], IpPermissions=group["IpPermissionsEgress"])
     ec2.create_tags(Resources=[group["GroupId"]], Tags=_tag_list(account.tags(args)))
     return {"id": group["GroupId"]}
+
+
+NETWORK_ACL_PROTOCOLS = {"-1": "-1", "all": "-1", "tcp": "6", "udp": "17", "icmp": "1"}
+"""Terraform's protocol names → the numbers the EC2 API stores (the provider converts them the same way)."""
+
+
+def _network_acl_entries(account: Account, acl_id: str, args: Arguments) -> None:
+    ec2 = account.client("ec2")
+    for direction in ("ingress", "egress"):
+        for rule in args.get(direction) or []:
+            protocol = NETWORK_ACL_PROTOCOLS.get(str(rule["protocol"]).lower(), str(rule["protocol"]))
+            ec2.create_network_acl_entry(**_compact({
+                "NetworkAclId": acl_id, "RuleNumber": rule["rule_no"], "Protocol": protocol,
+                "RuleAction": rule["action"], "Egress": direction == "egress", "CidrBlock": rule.get("cidr_block"),
+                "PortRange": {"From": rule["from_port"], "To": rule["to_port"]} if protocol in ("6", "17") else None,
+            }))
+
+
+@applies("aws_default_network_acl")
+def _default_network_acl(account: Account, args: Arguments) -> dict[str, Any]:
+    """Terraform adopts the VPC's default ACL and replaces AWS's allow-all entries with the declared ones."""
+    ec2 = account.client("ec2")
+    acl_id = args["default_network_acl_id"]
+    (acl,) = ec2.describe_network_acls(NetworkAclIds=[acl_id])["NetworkAcls"]
+    for entry in acl["Entries"]:
+        if entry["RuleNumber"] != 32767:
+            ec2.delete_network_acl_entry(NetworkAclId=acl_id, RuleNumber=entry["RuleNumber"], Egress=entry["Egress"])
+    _network_acl_entries(account, acl_id, args)
+    ec2.create_tags(Resources=[acl_id], Tags=_tag_list(account.tags(args)))
+    return {"id": acl_id}
+
+
+@applies("aws_network_acl")
+def _network_acl(account: Account, args: Arguments) -> dict[str, Any]:
+    ec2 = account.client("ec2")
+    acl_id = ec2.create_network_acl(VpcId=args["vpc_id"], TagSpecifications=_tag_specifications(
+        "network-acl", account.tags(args)))["NetworkAcl"]["NetworkAclId"]
+    _network_acl_entries(account, acl_id, args)
+    for subnet in args.get("subnet_ids") or []:
+        (current,) = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])[
+            "NetworkAcls"]
+        (association,) = [link["NetworkAclAssociationId"] for link in current["Associations"]
+                          if link["SubnetId"] == subnet]
+        ec2.replace_network_acl_association(AssociationId=association, NetworkAclId=acl_id)
+    return {"id": acl_id}
 
 
 @applies("aws_flow_log")
@@ -1086,6 +1135,25 @@ def _app_listener_hsts_host_only(account: Account, outputs: Mapping[str, str]) -
         {"Key": "routing.http.response.strict_transport_security.header_value", "Value": "max-age=63072000"}])
 
 
+def _database_acl_admits_world(account: Account, outputs: Mapping[str, str]) -> None:
+    rds, ec2 = account.client("rds"), account.client("ec2")
+    cluster = rds.describe_db_clusters(DBClusterIdentifier=outputs["db_cluster_identifier"])["DBClusters"][0]
+    group = rds.describe_db_subnet_groups(DBSubnetGroupName=cluster["DBSubnetGroup"])["DBSubnetGroups"][0]
+    subnet = group["Subnets"][0]["SubnetIdentifier"]
+    (acl,) = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"]
+    ec2.create_network_acl_entry(NetworkAclId=acl["NetworkAclId"], RuleNumber=90, Protocol="6", RuleAction="allow",
+                                 Egress=False, CidrBlock="0.0.0.0/0", PortRange={"From": 3306, "To": 3306})
+
+
+def _default_acl_allows_all(account: Account, outputs: Mapping[str, str]) -> None:
+    ec2 = account.client("ec2")
+    balancer = account.client("elbv2").describe_load_balancers(LoadBalancerArns=[outputs["alb_arn"]])["LoadBalancers"][0]
+    (acl,) = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [balancer["VpcId"]]},
+                                                {"Name": "default", "Values": ["true"]}])["NetworkAcls"]
+    ec2.create_network_acl_entry(NetworkAclId=acl["NetworkAclId"], RuleNumber=100, Protocol="-1", RuleAction="allow",
+                                 Egress=False, CidrBlock="0.0.0.0/0")
+
+
 def _old_tls_policy(account: Account, outputs: Mapping[str, str]) -> None:
     account.client("elbv2").modify_listener(ListenerArn=outputs["https_listener_arn"], SslPolicy=OLD_TLS_POLICY)
 
@@ -1173,6 +1241,8 @@ ACCOUNT_FAULTS: dict[Breakage | None, Callable[[Account, Mapping[str, str]], Non
     Breakage.PASSWORD_IN_DATABASE_CONFIG: _password_in_database_config,
     Breakage.NO_CONNECTION_LOGS: _no_connection_logs,
     Breakage.APP_LISTENER_HSTS_HOST_ONLY: _app_listener_hsts_host_only,
+    Breakage.DATABASE_ACL_ADMITS_WORLD: _database_acl_admits_world,
+    Breakage.DEFAULT_ACL_ALLOWS_ALL: _default_acl_allows_all,
 }
 """Faults made in the applied account: drift after deploy. SINGLE_AZ_DATABASE and SILENT_HOST change the emulation."""
 

@@ -33,7 +33,7 @@ def test_failure_exits_1_and_names_resource_expected_and_found(deployed, tmp_pat
     assert status == 1
     assert (f"FAIL VFY_SWEB_006 Ensure the target group uses HTTPS to the hosts and HTTPS health checks\n"
             f"     target group {deployment.outputs.target_group_arn}: expected Protocol HTTPS; found HTTP") in out
-    assert out.rstrip().endswith("30 passed, 1 failed")
+    assert out.rstrip().endswith("31 passed, 1 failed")
 
 
 def test_unreadable_outputs_exit_2(tmp_path, capsys):

@@ -76,6 +76,10 @@ VARIANTS = [
     Variant(Breakage.APP_LISTENER_HSTS_HOST_ONLY, frozenset({"VFY_SWEB_031"}),
             "expected routing.http.response.strict_transport_security.header_value with max-age >= 31536000 and "
             "includeSubDomains; found max-age=63072000"),
+    Variant(Breakage.DATABASE_ACL_ADMITS_WORLD, frozenset({"VFY_SWEB_032"}),
+            "ingress rule 90: expected allow rules for TCP within 10.0.0.0/16 only; found protocol 6 0.0.0.0/0"),
+    Variant(Breakage.DEFAULT_ACL_ALLOWS_ALL, frozenset({"VFY_SWEB_032"}),
+            "expected no allow rule; found ['ingress rule 100 protocol -1 0.0.0.0/0']"),
 ]
 
 

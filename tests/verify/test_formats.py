@@ -364,6 +364,11 @@ ACL = "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/web/4567"
     ("alarm 'qps-low'", "AwsCloudWatchAlarm", "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:qps-low"),
     ("DB cluster orders", "AwsRdsDbCluster", "arn:aws:rds:eu-west-1:111122223333:cluster:orders"),
     ("S3 bucket access-logs", "AwsS3Bucket", "arn:aws:s3:::access-logs"),
+    ("network ACL acl-0f1e of database subnet subnet-0a1b ingress rule 90", "AwsEc2NetworkAcl",
+     "arn:aws:ec2:eu-west-1:111122223333:network-acl/acl-0f1e"),
+    ("default network ACL acl-0f1e of vpc-0c2d", "AwsEc2NetworkAcl",
+     "arn:aws:ec2:eu-west-1:111122223333:network-acl/acl-0f1e"),
+    ("database subnet subnet-0a1b", "AwsEc2Subnet", "arn:aws:ec2:eu-west-1:111122223333:subnet/subnet-0a1b"),
 ], ids=lambda value: value if isinstance(value, str) and len(value) < 30 else None)
 def test_each_resource_the_checks_name_is_recognised(resource, kind, resource_id):
     found = subject(Finding(check_id="VFY_SWEB_000", resource=resource, expected="x", found="y"), CONTEXT)

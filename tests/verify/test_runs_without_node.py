@@ -181,7 +181,7 @@ def test_a_full_verification_starts_no_node(deployed, tmp_path):
 
     # THEN every check passed with boto3, and nothing loaded cdktf or started node
     results = json.loads(printed)
-    assert [entry["id"] for entry in results if not entry["passed"]] == [] and len(results) == 31
+    assert [entry["id"] for entry in results if not entry["passed"]] == [] and len(results) == 32
     assert report["status"] == 0
     assert report["modules"] == ["boto3", "botocore"] and report["children"] == []
 

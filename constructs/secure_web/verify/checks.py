@@ -8,6 +8,7 @@ read-only action listed in ``secure_web/verify/verifier-policy.json``.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -880,3 +881,55 @@ def listener_security_headers(deployment: Deployment, check_id: str) -> Iterable
         for key, value in LISTENER_HEADERS.items():
             if attributes.get(key) != value:
                 yield fail(check_id, resource, f"attribute {key}={value}", attributes.get(key))
+
+
+IMPLICIT_DENY_RULE = 32767
+"""The last entry of every network ACL, AWS's own deny-all; never an allow."""
+TCP = "6"
+
+
+def _network_acl_entries(acl: Mapping[str, object]) -> list[Mapping[str, object]]:
+    return [entry for entry in acl.get("Entries", []) if entry.get("RuleNumber") != IMPLICIT_DENY_RULE]
+
+
+def _inside(cidr: object, vpc: ipaddress.IPv4Network) -> bool:
+    try:
+        block = ipaddress.ip_network(str(cidr))
+    except ValueError:
+        return False
+    return block.version == 4 and block.prefixlen > 0 and block.subnet_of(vpc)
+
+
+@check("VFY_SWEB_032", "Ensure the database's subnets have a network ACL allowing only TCP within the VPC, and the "
+                       "VPC's default network ACL allows nothing")
+def database_network_acls(deployment: Deployment, check_id: str) -> Iterable[Finding]:
+    rds, ec2 = deployment.clients("rds"), deployment.clients("ec2")
+    group = rds.describe_db_subnet_groups(DBSubnetGroupName=deployment.cluster["DBSubnetGroup"])["DBSubnetGroups"][0]
+    vpc_id = group["VpcId"]
+    vpc = ipaddress.ip_network(ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]["CidrBlock"])
+    subnets = sorted(subnet["SubnetIdentifier"] for subnet in group["Subnets"])
+    acls = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": subnets}])["NetworkAcls"]
+    for subnet in subnets:
+        (acl,) = [acl for acl in acls if subnet in {link["SubnetId"] for link in acl.get("Associations", [])}] or [{}]
+        if acl.get("IsDefault", True):
+            yield fail(check_id, f"database subnet {subnet}", "a network ACL of its own (not the VPC's default)",
+                       acl.get("NetworkAclId", "no network ACL"))
+            continue
+        resource = f"network ACL {acl['NetworkAclId']} of database subnet {subnet}"
+        for entry in _network_acl_entries(acl):
+            if entry.get("RuleAction") != "allow":
+                continue
+            direction = "egress" if entry.get("Egress") else "ingress"
+            if entry.get("Protocol") != TCP or not _inside(entry.get("CidrBlock"), vpc):
+                yield fail(check_id, f"{resource} {direction} rule {entry.get('RuleNumber')}",
+                           f"allow rules for TCP within {vpc} only",
+                           f"protocol {entry.get('Protocol')} {entry.get('CidrBlock') or entry.get('Ipv6CidrBlock')}")
+    defaults = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
+                                                  {"Name": "default", "Values": ["true"]}])["NetworkAcls"]
+    for acl in defaults:
+        allows = [entry for entry in _network_acl_entries(acl) if entry.get("RuleAction") == "allow"]
+        if allows:
+            yield fail(check_id, f"default network ACL {acl['NetworkAclId']} of {vpc_id}", "no allow rule",
+                       [f"{'egress' if entry.get('Egress') else 'ingress'} rule {entry.get('RuleNumber')} "
+                        f"protocol {entry.get('Protocol')} {entry.get('CidrBlock')}" for entry in allows])
+

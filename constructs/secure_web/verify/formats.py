@@ -133,6 +133,9 @@ _SUBJECTS: tuple[tuple[re.Pattern[str], str, str | None], ...] = (
     (re.compile(r"DB cluster (?P<name>\S+)$"), "AwsRdsDbCluster", "rds:{region}:{account}:cluster:{name}"),
     (re.compile(r"S3 bucket (?P<name>\S+)$"), "AwsS3Bucket", "s3:::{name}"),
     (re.compile(r"SSM parameter (?P<name>\S+)$"), "Other", None),
+    (re.compile(r"(?:default )?network ACL (?P<name>acl-[0-9a-f]+)"), "AwsEc2NetworkAcl",
+     "ec2:{region}:{account}:network-acl/{name}"),
+    (re.compile(r"database subnet (?P<name>subnet-[0-9a-f]+)$"), "AwsEc2Subnet", "ec2:{region}:{account}:subnet/{name}"),
 )
 """How ``secure_web.verify.checks`` names resources (``Finding.resource``), first match wins.
 
