@@ -1,7 +1,9 @@
 """CKV_SWEB_011: every host runs the CloudWatch agent with its configuration from SSM.
 
 Seed requirement: monitoring of every server. A host passes when its instance profile's role
-has CloudWatchAgentServerPolicy attached, its user data runs
+may publish what the agent sends (CloudWatchAgentServerPolicy attached, or an inline or
+in-stack policy allowing ``logs:PutLogEvents`` and ``cloudwatch:PutMetricData``; how far
+those reach is CKV_SWEB_027's concern), its user data runs
 ``amazon-cloudwatch-agent-ctl -a fetch-config ... -c ssm:AmazonCloudWatch-<name>``, and an
 aws_ssm_parameter of that name exists in the stack.
 """
@@ -11,9 +13,11 @@ import re
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-from tf_json import HOST_TYPES, Stack, blocks, decoded_user_data, entity_name, first, references, stack_for
+from tf_json import (HOST_TYPES, Stack, allowed_actions, blocks, decoded_user_data, entity_name, first, host_roles,
+                     references, stack_for)
 
 AGENT_POLICY = "CloudWatchAgentServerPolicy"
+AGENT_ACTIONS = frozenset({"logs:putlogevents", "cloudwatch:putmetricdata"})
 PARAMETER_PREFIX = "AmazonCloudWatch-"
 FETCH_CONFIG = re.compile(r"amazon-cloudwatch-agent-ctl\b[^\n]*-a\s+fetch-config\b[^\n]*-c\s+\"?ssm:([^\s\"']+)")
 FETCH_CONFIG_VIA_VARIABLE = re.compile(r"(?:\"\$\{?\w+\}?\"|\$\{?\w+\}?)[^\n]*-a\s+fetch-config\b[^\n]*-c\s+\"?ssm:([^\s\"']+)")
@@ -23,7 +27,7 @@ AGENT_DISABLED = re.compile(r"^\s*(?:readonly\s+)?CLOUDWATCH_AGENT=0\s*$", re.MU
 class HostsRunCloudWatchAgent(BaseResourceCheck):
     def __init__(self) -> None:
         super().__init__(
-            name="Ensure that hosts run the CloudWatch agent: instance profile with CloudWatchAgentServerPolicy, "
+            name="Ensure that hosts run the CloudWatch agent: a role that may put log events and metrics, "
                  "SSM AmazonCloudWatch-* configuration, agent started by user data",
             id="CKV_SWEB_011", categories=[CheckCategories.LOGGING],
             supported_resources=list(HOST_TYPES),
@@ -43,13 +47,7 @@ class HostsRunCloudWatchAgent(BaseResourceCheck):
 
     @staticmethod
     def _role_has_agent_policy(stack: Stack, host) -> bool:
-        profile_ref = host.get("iam_instance_profile")
-        if isinstance(profile_ref, list):
-            profile_ref = profile_ref[0] if profile_ref else None
-        if isinstance(profile_ref, dict):
-            profile_ref = [profile_ref.get("arn"), profile_ref.get("name")]
-        roles = {name for _, profile in stack.referenced(profile_ref, "aws_iam_instance_profile")
-                 for kind, name in references(profile.get("role")) if kind == "aws_iam_role"}
+        roles = host_roles(stack, host)
         if not roles:
             return False
         attached = {
@@ -57,11 +55,21 @@ class HostsRunCloudWatchAgent(BaseResourceCheck):
             if str(attachment.get("policy_arn", "")).endswith(f"policy/{AGENT_POLICY}")
             for kind, name in references(attachment.get("role")) if kind == "aws_iam_role"
         }
-        inline = {
+        managed = {
             name for _, name, role in stack.of_type("aws_iam_role")
             if any(str(arn).endswith(f"policy/{AGENT_POLICY}") for arn in role.get("managed_policy_arns") or [])
         }
-        return roles <= attached | inline
+        granted = {
+            name for _, _, policy in stack.of_type("aws_iam_role_policy")
+            if AGENT_ACTIONS <= allowed_actions(policy.get("policy"))
+            for kind, name in references(policy.get("role")) if kind == "aws_iam_role"
+        } | {
+            role_name for _, _, attachment in stack.of_type("aws_iam_role_policy_attachment")
+            for _, policy in stack.referenced(attachment.get("policy_arn"), "aws_iam_policy")
+            if AGENT_ACTIONS <= allowed_actions(policy.get("policy"))
+            for kind, role_name in references(attachment.get("role")) if kind == "aws_iam_role"
+        }
+        return roles <= attached | managed | granted
 
     @staticmethod
     def _agent_parameter(script: str) -> str | None:

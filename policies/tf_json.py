@@ -81,6 +81,31 @@ def references(value: Any) -> list[tuple[str, str]]:
     return [(kind, name) for data, kind, name, _ in REFERENCE.findall(text) if not data]
 
 
+def allowed_actions(document: Any) -> set[str]:
+    """The actions (lower case) an IAM policy document (a dict or its literal JSON text) allows outright."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return set()
+    statements = (document.get("Statement") or []) if isinstance(document, dict) else []
+    statements = [statements] if isinstance(statements, dict) else statements
+    return {str(action).lower() for statement in statements
+            if isinstance(statement, dict) and str(statement.get("Effect", "")).lower() == "allow"
+            for action in as_list(statement.get("Action"))}
+
+
+def host_roles(stack: "Stack", host: dict[str, Any]) -> set[str]:
+    """Names of the aws_iam_role resources a host's (launch template's or instance's) instance profile carries."""
+    profile_ref = host.get("iam_instance_profile")
+    if isinstance(profile_ref, list):
+        profile_ref = profile_ref[0] if profile_ref else None
+    if isinstance(profile_ref, dict):
+        profile_ref = [profile_ref.get("arn"), profile_ref.get("name")]
+    return {name for _, profile in stack.referenced(profile_ref, "aws_iam_instance_profile")
+            for kind, name in references(profile.get("role")) if kind == "aws_iam_role"}
+
+
 def port_range(conf: dict[str, Any]) -> tuple[int, int] | None:
     """(from, to) of a rule; None when the protocol is 'all' ("-1"), which opens every port."""
     protocol = str(first(conf, "ip_protocol", first(conf, "protocol", "tcp"))).lower()

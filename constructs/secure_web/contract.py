@@ -7,6 +7,8 @@ constants from here, so there is one copy of each.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 ALLOWED_SSL_POLICIES = (
     "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
     "ELBSecurityPolicy-TLS13-1-3-2021-06",
@@ -44,5 +46,55 @@ MYSQL_PORT = 3306
 MIN_BACKUP_RETENTION_DAYS = 7
 """Fewest days of automated backups the database accepts."""
 
-AGENT_MANAGED_POLICIES = ("CloudWatchAgentServerPolicy", "AmazonSSMManagedInstanceCore")
-"""The only managed policies of a host's role."""
+HOST_AGENT_POLICY = "host-agent"
+"""The inline policy of every host's role: what the CloudWatch and SSM agents need, on the tier's own resources."""
+
+LOG_TAMPERING_ACTIONS = frozenset({
+    "logs:createloggroup", "logs:deleteloggroup", "logs:deletelogstream", "logs:putretentionpolicy",
+    "logs:deleteretentionpolicy", "logs:putsubscriptionfilter", "logs:deletesubscriptionfilter",
+    "logs:associatekmskey", "logs:disassociatekmskey", "logs:putresourcepolicy", "logs:deleteresourcepolicy",
+    "logs:putdataprotectionpolicy", "logs:deletedataprotectionpolicy", "logs:untagloggroup", "logs:untagresource",
+})
+"""Log actions no host may hold (lower case): they would let a compromised host shorten, redirect or delete evidence."""
+
+RESOURCE_SCOPED_ACTIONS = frozenset({
+    "logs:putlogevents", "logs:createlogstream", "logs:describelogstreams", "ssm:getparameter",
+    "ssm:getparameters", "ssm:getparametersbypath", "ssm:getparameterhistory", "secretsmanager:getsecretvalue",
+    "kms:decrypt", "kms:generatedatakey",
+})
+"""Actions a host may hold only on named resources, never ``*`` (lower case)."""
+
+
+def _listed(value: object) -> list[object]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def host_statement_problems(statement: Mapping[str, object]) -> list[str]:
+    """What lets one IAM statement of a host's role reach beyond what its agents need; [] when nothing does.
+
+    An Allow fails on: NotAction/NotResource; a wildcard action; an action in
+    ``LOG_TAMPERING_ACTIONS``; an action in ``RESOURCE_SCOPED_ACTIONS`` on ``*`` or on every
+    parameter; ``cloudwatch:PutMetricData`` without a ``cloudwatch:namespace`` condition.
+    The policy CKV_SWEB_027 keeps a copy (it runs without secure_web); a test keeps them equal.
+    """
+    if str(statement.get("Effect", "")).lower() != "allow":
+        return []
+    if "NotAction" in statement or "NotResource" in statement:
+        return ["NotAction/NotResource allows everything not listed"]
+    actions = [str(action).lower() for action in _listed(statement.get("Action"))]
+    resources = [str(resource) for resource in _listed(statement.get("Resource"))]
+    problems = [f"wildcard action {action}" for action in actions if action == "*" or action.endswith(":*")]
+    problems += [f"{action} changes or deletes log evidence" for action in actions if action in LOG_TAMPERING_ACTIONS]
+    unscoped = [resource for resource in resources
+                if resource == "*" or resource.endswith((":parameter/*", ":parameter*"))]
+    problems += [f"{action} on {resource}" for action in actions if action in RESOURCE_SCOPED_ACTIONS
+                 for resource in unscoped]
+    if "cloudwatch:putmetricdata" in actions:
+        condition = statement.get("Condition") or {}
+        keys = {str(key).lower() for operator in (condition.values() if isinstance(condition, Mapping) else [])
+                if isinstance(operator, Mapping) for key in operator}
+        if "cloudwatch:namespace" not in keys:
+            problems.append("cloudwatch:putmetricdata without a cloudwatch:namespace condition")
+    return problems

@@ -225,6 +225,8 @@ CONTROLS: dict[str, Controls] = {
     "CKV_SWEB_024": Controls("medium", nist=("SC-8", "SC-23"), seeds=("HTTPS",)),
     "CKV_SWEB_025": Controls("medium", nist=("AC-4", "SC-7")),
     "CKV_SWEB_026": Controls("high", nist=("AC-4", "SC-7"), seeds=("Firewalls",)),
+    "CKV_SWEB_027": Controls("high", nist=("AC-6", "AU-9")),
+    "CKV_SWEB_028": Controls("medium", nist=("AC-6", "SC-12")),
     "TF_OFFLINE_VALIDATE": Controls("high"),
     # --- the verifier on a deployed account (secure_web.verify.checks) -------------------------------
     "VFY_SWEB_001": Controls("medium", seeds=("Firewalls",)),
@@ -284,6 +286,18 @@ CONTROLS: dict[str, Controls] = {
     _host("test_nftables", "test_ssh_admitted_only_from_ssh_cidrs"):
         Controls("high", nist=("CM-7", "SC-7"), seeds=("Firewalls",)),
     _host("test_nftables", "test_ruleset_is_loaded_at_boot"): Controls("high", nist=("SC-7",), seeds=("Firewalls",)),
+    _host("test_nftables", "test_no_input_accept_is_unconditional"):
+        Controls("high", nist=("SC-7(5)",), seeds=("Firewalls",)),
+    _host("test_nftables", "test_no_input_accept_opens_a_port_range"):
+        Controls("high", nist=("SC-7(5)", "CM-7"), seeds=("Firewalls",)),
+    _host("test_nftables", "test_every_input_port_accept_names_its_sources"):
+        Controls("high", nist=("SC-7(5)",), seeds=("Firewalls",)),
+    _host("test_nftables", "test_metadata_service_only_for_root_the_agent_and_the_app"):
+        Controls("high", nist=("AC-6", "SC-7")),
+    _host("test_nftables", "test_the_web_server_user_cannot_reach_the_metadata_service"):
+        Controls("high", nist=("AC-6", "SC-7")),
+    _host("test_sysctl", "test_kernel_setting_is_hardened"): Controls("medium", nist=("CM-6", "SC-7")),
+    _host("test_sysctl", "test_settings_are_applied_again_at_boot"): Controls("medium", nist=("CM-6",)),
     _host("test_packages", "test_package_is_installed"): Controls("medium", nist=("CM-2",)),
     _host("test_packages", "test_agent_package_is_installed"):
         Controls("medium", nist=("SI-4",), seeds=("Monitoring",)),

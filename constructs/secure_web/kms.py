@@ -62,12 +62,29 @@ def service_key_policy(context: AccountContext, services: Sequence[str]) -> str:
                 "Sid": f"{service.title().replace('.', '')}UsesKey",
                 "Effect": "Allow",
                 "Principal": {"Service": principal},
-                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Action": list(SERVICE_KEY_ACTIONS.get(service, DATA_KEY_ACTIONS)),
                 "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": context.account_id}},
+                "Condition": _service_condition(context, service),
             }
         )
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+DATA_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
+"""What a service that encrypts data with the key asks of it (never key administration)."""
+
+SERVICE_KEY_ACTIONS = {"cloudwatch": ("kms:Decrypt", "kms:GenerateDataKey*"),
+                       "sns": ("kms:Decrypt", "kms:GenerateDataKey*")}
+"""Services that only publish to an encrypted topic: AWS documents Decrypt and GenerateDataKey* as enough."""
+
+
+def _service_condition(context: AccountContext, service: str) -> dict[str, object]:
+    """CloudWatch Logs names the log group in the encryption context (AWS's documented condition);
+    every other service is held to calls made for this account."""
+    if service == "logs":
+        group_arns = f"arn:{context.partition}:logs:{context.region}:{context.account_id}:log-group:*"
+        return {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": group_arns}}
+    return {"StringEquals": {"aws:SourceAccount": context.account_id}}
 
 
 def encryption_key(

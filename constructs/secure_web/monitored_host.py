@@ -14,7 +14,7 @@ from constructs import Construct
 from .agent_config import HOST_METRICS_NAMESPACE, AgentLogGroups, agent_config_json, prometheus_scrape_yaml
 from .aws import blocks, resource_module
 from .connections import Connections
-from .contract import AGENT_MANAGED_POLICIES
+from .contract import HOST_AGENT_POLICY
 from .host_bootstrap import (RESERVED_PORTS, Application, HostBootstrapParams, Upstream, compressed_user_data,
                              render_user_data)
 from .kms import AccountContext, encryption_key
@@ -184,6 +184,44 @@ def agent_parameter_name(name: str) -> str:
     return f"AmazonCloudWatch-{name}"
 
 
+SESSION_MANAGER_ACTIONS = ("ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel",
+                           "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
+                           "ssmmessages:OpenDataChannel")
+"""What the SSM agent needs to register the host and carry Session Manager sessions (AWS's documented minimum)."""
+
+RUN_COMMAND_ACTIONS = ("ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage",
+                       "ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply")
+"""What the SSM agent needs to receive Run Command documents: the README's host audit puts its key this way."""
+
+
+def host_agent_policy(*, log_group_arns: list[str], parameter_arn: str) -> dict:
+    """The host role's one policy: what the CloudWatch and SSM agents do, on this tier's resources only.
+
+    It replaces CloudWatchAgentServerPolicy and AmazonSSMManagedInstanceCore, which allow
+    ``logs:CreateLogGroup``/``PutRetentionPolicy``/``PutLogEvents`` on every log group and
+    ``ssm:GetParameter(s)`` on every parameter. The log groups exist before the hosts
+    (Terraform makes them, with retention and a key), so the agent only adds streams and
+    events to its own three; it reads its own configuration parameter; it publishes
+    metrics in the tier's namespace only (the QPS records reach CloudWatch as embedded
+    metric format through the prometheus log group); ``ec2:DescribeTags`` (which takes no
+    resource) fills the AutoScalingGroupName dimension. Session Manager and Run Command are
+    how operators reach a host (the host audit in the README uses both); no State Manager,
+    inventory or patch snapshots, no parameter but the agent's own.
+    """
+    streams = [f"{arn}:log-stream:*" for arn in log_group_arns]
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AgentLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+         "Resource": [*log_group_arns, *streams]},
+        {"Sid": "AgentConfiguration", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": parameter_arn},
+        {"Sid": "HostMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
+         "Condition": {"StringEquals": {"cloudwatch:namespace": HOST_METRICS_NAMESPACE}}},
+        {"Sid": "AgentDimensions", "Effect": "Allow", "Action": "ec2:DescribeTags", "Resource": "*"},
+        {"Sid": "SessionManager", "Effect": "Allow", "Action": list(SESSION_MANAGER_ACTIONS), "Resource": "*"},
+        {"Sid": "RunCommand", "Effect": "Allow", "Action": list(RUN_COMMAND_ACTIONS), "Resource": "*"},
+    ]}
+
+
 def log_group_names(name: str) -> AgentLogGroups:
     """Where the agent ships the nginx logs and the Prometheus (QPS) records."""
     return AgentLogGroups(
@@ -323,8 +361,9 @@ class MonitoredHost(Construct):
     """Hosts from one launch template in an Auto Scaling group, each running the CloudWatch agent.
 
     Every host: IMDSv2 required, encrypted EBS, no public IP, detailed monitoring,
-    an instance profile with only CloudWatchAgentServerPolicy and
-    AmazonSSMManagedInstanceCore, the agent configuration from the SSM parameter
+    an instance profile whose role has one inline policy (``host_agent_policy``: the
+    tier's own log groups, its agent parameter, metrics in its namespace, Session
+    Manager) and no managed policy, the agent configuration from the SSM parameter
     ``AmazonCloudWatch-<name>``, and user data rendered from
     ``bootstrap/host_bootstrap.sh`` (nginx over TLS, nftables, the nginx exporter).
     The security group starts with no ingress; callers open it with ``connections``.
@@ -347,13 +386,14 @@ class MonitoredHost(Construct):
         self.connections.allow_egress_to_cidr("0.0.0.0/0", 443, "AWS APIs (SSM, CloudWatch) and package mirrors over HTTPS via NAT")
         self.connections.allow_egress_to_cidr("0.0.0.0/0", 80, "Debian package mirrors over HTTP (apt verifies signatures) via NAT")
 
-        self._log_groups(props, context, tags)
+        log_group_arns = self._log_groups(props, context, tags)
         parameter = resource_module("ssm_parameter").SsmParameter(
             self, "agent-config", name=agent_parameter_name(props.name), type="String", tier="Standard",
             description=f"CloudWatch agent configuration for {path_of(self)}",
             value=agent_config_json(log_groups=log_group_names(props.name)), tags=tags,
         )
-        profile = self._instance_profile(props, tags)
+        profile = self._instance_profile(props, tags, host_agent_policy(log_group_arns=log_group_arns,
+                                                                        parameter_arn=parameter.arn))
         template = self._launch_template(props, profile.arn, tags)
         group = resource_module("autoscaling_group").AutoscalingGroup(
             self, "hosts", name_prefix=f"secure-web-{props.name}-", min_size=props.instance_count,
@@ -403,17 +443,19 @@ class MonitoredHost(Construct):
         if props.alarm_topic_arn is None:
             announce_weakened(self, "alarm_topic_arn", None, "an SNS topic")
 
-    def _log_groups(self, props: MonitoredHostProps, context: AccountContext, tags: Mapping[str, str]) -> None:
+    def _log_groups(self, props: MonitoredHostProps, context: AccountContext,
+                    tags: Mapping[str, str]) -> list[str]:
         key = encryption_key(self, "log-key", context=context, description=f"{path_of(self)} logs", services=["logs"])
         names = log_group_names(props.name)
-        for kind, name in (("access", names.access), ("error", names.error), ("prometheus", names.prometheus)):
+        return [
             resource_module("cloudwatch_log_group").CloudwatchLogGroup(
                 self, f"{kind}-logs", name=name, retention_in_days=props.log_retention_days, kms_key_id=key.arn,
                 tags=tags,
-            )
+            ).arn
+            for kind, name in (("access", names.access), ("error", names.error), ("prometheus", names.prometheus))
+        ]
 
-    def _instance_profile(self, props: MonitoredHostProps, tags: Mapping[str, str]):
-        partition = AccountContext.of(self).partition
+    def _instance_profile(self, props: MonitoredHostProps, tags: Mapping[str, str], agent_policy: dict):
         role = resource_module("iam_role").IamRole(
             self, "role", name_prefix=f"secure-web-{props.name}-", tags=tags,
             description=f"{path_of(self)}: CloudWatch agent and SSM Session Manager only",
@@ -423,10 +465,9 @@ class MonitoredHost(Construct):
                                "Principal": {"Service": "ec2.amazonaws.com"}}],
             }),
         )
-        for policy in AGENT_MANAGED_POLICIES:
-            resource_module("iam_role_policy_attachment").IamRolePolicyAttachment(
-                self, f"policy-{policy}", role=role.name, policy_arn=f"arn:{partition}:iam::aws:policy/{policy}"
-            )
+        resource_module("iam_role_policy").IamRolePolicy(
+            self, "agent-policy", name=HOST_AGENT_POLICY, role=role.name, policy=json.dumps(agent_policy),
+        )
         self.role_name: str = role.name
         return resource_module("iam_instance_profile").IamInstanceProfile(
             self, "instance-profile", name_prefix=f"secure-web-{props.name}-", role=role.name, tags=tags

@@ -48,7 +48,7 @@ def gate_check_ids(reference_scan) -> set[str]:
 
 def test_the_sources_are_found(gate_check_ids):
     # Guards the completeness tests below against passing on nothing read.
-    assert len(gate_check_ids) > 90 and len(policy_ids()) == 26 and len(CHECKS) >= 30 and len(host_test_ids()) >= 30
+    assert len(gate_check_ids) > 90 and len(policy_ids()) == 28 and len(CHECKS) >= 30 and len(host_test_ids()) >= 30
 
 
 @pytest.mark.parametrize("source", ["gate on the reference stack", "CKV_SWEB policies", "verifier", "host suite"])

@@ -40,6 +40,8 @@ POLICIES = {
     "CKV_SWEB_024": "HttpsListenerSetsHsts",
     "CKV_SWEB_025": "VpcDefaultNetworkAclHasNoRules",
     "CKV_SWEB_026": "DatabaseSubnetsHaveRestrictiveNacl",
+    "CKV_SWEB_027": "HostRoleIsLeastPrivilege",
+    "CKV_SWEB_028": "KmsKeyPolicyScopesServices",
 }
 
 
@@ -112,3 +114,63 @@ def test_hsts_judgement_mirrors_the_verifier(value, monkeypatch):
                 isinstance(node, ast.Assign) and node.targets[0].id == "ONE_YEAR_SECONDS":
             exec(compile(ast.Module([node], []), "HttpsListenerSetsHsts.py", "exec"), namespace)
     assert namespace["hsts_is_strong"](value) == verifier_judgement(value)
+
+
+HOST_STATEMENTS = [
+    {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+     "Resource": ["arn:aws:logs:eu-west-1:111122223333:log-group:/secure-web/web/nginx/access"]},
+    {"Effect": "Allow", "Action": "logs:PutRetentionPolicy", "Resource": "arn:aws:logs:eu-west-1:1:log-group:x"},
+    {"Effect": "Allow", "Action": "LOGS:*", "Resource": "*"},
+    {"Effect": "Allow", "Action": "*", "Resource": "*"},
+    {"Effect": "Deny", "Action": "*", "Resource": "*"},
+    {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+    {"Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:GetParameters"], "Resource": "*"},
+    {"Effect": "Allow", "Action": "ssm:GetParametersByPath", "Resource": "arn:aws:ssm:eu-west-1:1:parameter/*"},
+    {"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "arn:aws:ssm:eu-west-1:1:parameter/AmazonCloudWatch-web"},
+    {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"},
+    {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
+     "Condition": {"StringEquals": {"cloudwatch:namespace": "SecureWeb/Host"}}},
+    {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
+     "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}},
+    {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+    {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": ["arn:aws:kms:eu-west-1:1:key/k", "*"]},
+    {"Effect": "Allow", "Action": "ec2:DescribeTags", "Resource": "*"},
+]
+
+
+def policy_namespace(file_name: str, names: set[str]) -> dict[str, object]:
+    """The top-level definitions ``names`` of a policy file, executed on their own (no checkov, no tf_json)."""
+    from typing import Mapping
+
+    namespace: dict[str, object] = {"Mapping": Mapping}
+    for node in ast.parse((POLICIES_DIR / file_name).read_text()).body:
+        defined = node.name if isinstance(node, ast.FunctionDef) else \
+            node.targets[0].id if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) else None
+        if defined in names:
+            exec(compile(ast.Module([node], []), file_name, "exec"), namespace)
+    return namespace
+
+
+def test_host_role_judgement_constants_mirror_the_contract():
+    from secure_web import contract
+
+    mirrored = policy_namespace("HostRoleIsLeastPrivilege.py", {"LOG_TAMPERING_ACTIONS", "RESOURCE_SCOPED_ACTIONS"})
+    assert mirrored["LOG_TAMPERING_ACTIONS"] == contract.LOG_TAMPERING_ACTIONS
+    assert mirrored["RESOURCE_SCOPED_ACTIONS"] == contract.RESOURCE_SCOPED_ACTIONS
+
+
+@pytest.mark.parametrize("statement", HOST_STATEMENTS, ids=lambda statement: json.dumps(statement)[:60])
+def test_host_role_judgement_mirrors_the_verifier(statement):
+    # The policy runs in a plain checkov without secure_web, so it keeps its own copy of the rule.
+    from secure_web.contract import host_statement_problems as verifier_judgement
+
+    mirrored = policy_namespace("HostRoleIsLeastPrivilege.py", {"LOG_TAMPERING_ACTIONS", "RESOURCE_SCOPED_ACTIONS",
+                                                                 "_listed", "host_statement_problems"})
+    assert mirrored["host_statement_problems"](statement) == verifier_judgement(statement)
+
+
+def test_host_role_judgement_tells_scoped_from_broad_statements():
+    from secure_web.contract import host_statement_problems
+
+    judged = [bool(host_statement_problems(statement)) for statement in HOST_STATEMENTS]
+    assert judged == [False, True, True, True, False, True, True, True, False, True, False, True, True, True, False]

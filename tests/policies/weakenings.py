@@ -237,10 +237,10 @@ def database_in_the_hosts_subnets(document: dict) -> None:
 
 @weakens("CKV_SWEB_011")
 def agent_policy_detached(document: dict) -> None:
-    """The host roles lose CloudWatchAgentServerPolicy (IAM trimmed to SSM only): the agent cannot report."""
-    attachments = document["resource"]["aws_iam_role_policy_attachment"]
-    for _, name, _ in made_by(document, "MonitoredHost", "policy-CloudWatchAgentServerPolicy"):
-        del attachments[name]
+    """The host roles lose their agent policy (IAM trimmed to nothing): the agent cannot report."""
+    policies = document["resource"]["aws_iam_role_policy"]
+    for _, name, _ in made_by(document, "MonitoredHost", "agent-policy"):
+        del policies[name]
 
 
 @weakens("CKV_SWEB_012")
@@ -365,6 +365,26 @@ def isolated_network_acl_admits_the_world(document: dict) -> None:
     _, _, acl = the(document, "Network", "isolated-network-acl")
     acl["ingress"].append({**acl["ingress"][0], "rule_no": 90, "protocol": "-1", "cidr_block": WORLD_IPV4,
                            "from_port": 0, "to_port": 0})
+
+
+@weakens("CKV_SWEB_027")
+def agent_guide_policies_attached(document: dict) -> None:
+    """The host roles get the agent guide's CloudWatchAgentServerPolicy back, next to their own policy."""
+    attachments = document["resource"].setdefault("aws_iam_role_policy_attachment", {})
+    for _, name, policy in made_by(document, "MonitoredHost", "agent-policy"):
+        attachments[f"{name}_guide"] = {"role": policy["role"],
+                                        "policy_arn": "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"}
+
+
+@weakens("CKV_SWEB_028")
+def log_keys_for_any_log_group(document: dict) -> None:
+    """The hosts' log keys let CloudWatch Logs use them for the account, any log group (no encryption context)."""
+    for _, _, key in made_by(document, "MonitoredHost", "log-key"):
+        policy = json.loads(key["policy"])
+        for statement in policy["Statement"]:
+            if "Service" in statement["Principal"]:
+                statement["Condition"] = {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+        key["policy"] = json.dumps(policy)
 
 
 # Edits the gate tests (baseline, SARIF, controls) make to the reference stack, and a cdktf.out to scan.

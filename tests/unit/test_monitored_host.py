@@ -45,11 +45,23 @@ def test_default_image_is_the_newest_official_debian_12(alone):
     assert {"name": "name", "values": ["debian-12-amd64-*"]} in image["filter"]
 
 
-def test_instance_role_has_exactly_the_agent_and_session_manager_policies(alone):
-    attachments = alone.resources("aws_iam_role_policy_attachment").values()
-    assert sorted(a["policy_arn"].rsplit("/", 1)[-1] for a in attachments) == [
-        "AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"]
-    assert not alone.resources("aws_iam_role_policy")
+def test_instance_role_has_one_scoped_agent_policy_and_no_managed_policy(alone):
+    assert not alone.resources("aws_iam_role_policy_attachment")
+    (policy,) = alone.resources("aws_iam_role_policy").values()
+    assert policy["name"] == "host-agent" and "aws_iam_role" in policy["role"]
+    statements = {statement["Sid"]: statement for statement in json.loads(policy["policy"])["Statement"]}
+    assert set(statements) == {"AgentLogs", "AgentConfiguration", "HostMetrics", "AgentDimensions", "SessionManager",
+                               "RunCommand"}
+    # the agent's own three log groups and their streams, nothing else
+    groups = [alone.address_of("aws_cloudwatch_log_group", f"web/{kind}-logs") for kind in ("access", "error", "prometheus")]
+    resources = statements["AgentLogs"]["Resource"]
+    assert len(resources) == 6 and all(any(group in resource for group in groups) for resource in resources)
+    assert "logs:PutRetentionPolicy" not in statements["AgentLogs"]["Action"]
+    assert alone.address_of("aws_ssm_parameter", "web/agent-config") in statements["AgentConfiguration"]["Resource"]
+    assert statements["HostMetrics"]["Condition"] == {"StringEquals": {"cloudwatch:namespace": "SecureWeb/Host"}}
+    assert all(action.startswith(("ssm:UpdateInstanceInformation", "ssmmessages:"))
+               for action in statements["SessionManager"]["Action"])
+    assert all(action.startswith("ec2messages:") for action in statements["RunCommand"]["Action"])
     template = alone.by_path("aws_launch_template", "web/launch-template")
     assert "aws_iam_instance_profile" in template["iam_instance_profile"]["arn"]
 

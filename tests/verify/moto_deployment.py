@@ -94,6 +94,8 @@ class Breakage(enum.Enum):
     APP_LISTENER_HSTS_HOST_ONLY = "the app tier's HTTPS listener sends HSTS without includeSubDomains"
     DATABASE_ACL_ADMITS_WORLD = "the database subnets' network ACL admits MySQL from anywhere"
     DEFAULT_ACL_ALLOWS_ALL = "the VPC's default network ACL allows all traffic in"
+    HOST_ROLE_AGENT_GUIDE_POLICY = "the web hosts' role gets CloudWatchAgentServerPolicy attached"
+    HOST_POLICY_MAY_SHORTEN_RETENTION = "the web hosts' agent policy may change log retention"
 
 
 class StackNotEmulated(ValueError):
@@ -1195,8 +1197,12 @@ def _web_to_app_direct(account: Account, outputs: Mapping[str, str]) -> None:
 
 
 def _app_role(account: Account, outputs: Mapping[str, str]) -> str:
+    return _host_role(account, outputs["app_autoscaling_group"])
+
+
+def _host_role(account: Account, group_name: str) -> str:
     group = account.client("autoscaling").describe_auto_scaling_groups(
-        AutoScalingGroupNames=[outputs["app_autoscaling_group"]])["AutoScalingGroups"][0]
+        AutoScalingGroupNames=[group_name])["AutoScalingGroups"][0]
     template = group["LaunchTemplate"]
     data = account.client("ec2").describe_launch_template_versions(
         LaunchTemplateId=template["LaunchTemplateId"], Versions=[template["Version"]])
@@ -1207,14 +1213,29 @@ def _app_role(account: Account, outputs: Mapping[str, str]) -> str:
 
 
 def _wide_app_role_policy(account: Account, outputs: Mapping[str, str]) -> None:
-    iam, role = account.client("iam"), _app_role(account, outputs)
-    (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    iam, role, name = account.client("iam"), _app_role(account, outputs), "database-access"
     document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
     document = json.loads(document) if isinstance(document, str) else document
     for statement in document["Statement"]:
         if statement["Action"] == "secretsmanager:GetSecretValue":
             statement["Resource"] = "*"
     iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
+
+
+def _host_role_gets_agent_guide_policy(account: Account, outputs: Mapping[str, str]) -> None:
+    role = _host_role(account, outputs["web_autoscaling_group"])
+    account.client("iam").attach_role_policy(RoleName=role,
+                                             PolicyArn="arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy")
+
+
+def _host_policy_may_shorten_retention(account: Account, outputs: Mapping[str, str]) -> None:
+    iam, role = account.client("iam"), _host_role(account, outputs["web_autoscaling_group"])
+    document = iam.get_role_policy(RoleName=role, PolicyName="host-agent")["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    for statement in document["Statement"]:
+        if statement.get("Sid") == "AgentLogs":
+            statement["Action"] = [*statement["Action"], "logs:PutRetentionPolicy"]
+    iam.put_role_policy(RoleName=role, PolicyName="host-agent", PolicyDocument=json.dumps(document))
 
 
 def _password_in_database_config(account: Account, outputs: Mapping[str, str]) -> None:
@@ -1238,6 +1259,8 @@ ACCOUNT_FAULTS: dict[Breakage | None, Callable[[Account, Mapping[str, str]], Non
     Breakage.APP_HTTP_LISTENER: _app_http_listener,
     Breakage.WEB_TO_APP_DIRECT: _web_to_app_direct,
     Breakage.WIDE_APP_ROLE_POLICY: _wide_app_role_policy,
+    Breakage.HOST_ROLE_AGENT_GUIDE_POLICY: _host_role_gets_agent_guide_policy,
+    Breakage.HOST_POLICY_MAY_SHORTEN_RETENTION: _host_policy_may_shorten_retention,
     Breakage.PASSWORD_IN_DATABASE_CONFIG: _password_in_database_config,
     Breakage.NO_CONNECTION_LOGS: _no_connection_logs,
     Breakage.APP_LISTENER_HSTS_HOST_ONLY: _app_listener_hsts_host_only,

@@ -68,6 +68,10 @@ VARIANTS = [
             "app security group {app_security_group_id}: expected ingress exactly "
             "[tcp 8443-8443 from {app_alb_security_group_id}]; found ["),
     Variant(Breakage.WIDE_APP_ROLE_POLICY, frozenset({"VFY_SWEB_013"}), "'Resource': ['*']"),
+    Variant(Breakage.HOST_ROLE_AGENT_GUIDE_POLICY, frozenset({"VFY_SWEB_013"}),
+            "expected no managed policy (the host agent policy replaces them); found ['CloudWatchAgentServerPolicy']"),
+    Variant(Breakage.HOST_POLICY_MAY_SHORTEN_RETENTION, frozenset({"VFY_SWEB_013"}),
+            "found ['logs:putretentionpolicy changes or deletes log evidence']"),
     Variant(Breakage.PASSWORD_IN_DATABASE_CONFIG, frozenset({"VFY_SWEB_030"}),
             "SSM parameter {database_config_parameter_name}: expected no password-like key (the password stays in "
             "Secrets Manager); found keys ['password']"),

@@ -27,10 +27,17 @@ from host_suite import AGENT_SKIPS, APP_CHECK_SKIPS, run_host_suite
 
 pytestmark = pytest.mark.vm
 
-# Applied after the good run: no firewall, legacy TLS, stub_status on every address, the app tier unverified,
-# HSTS for the host name only, a minute's patience for stalled request headers.
+# Applied after the good run: a firewall that accepts by default, unconditionally, a port range and a port from
+# anywhere, and lets every user reach the metadata service; ICMP redirects accepted; legacy TLS, stub_status on
+# every address, the app tier unverified, HSTS for the host name only, a minute's patience for stalled headers.
 BREAK_HOST = """
-nft flush ruleset
+nft 'chain inet secure_web input { policy accept; }'
+nft 'chain inet secure_web forward { policy accept; }'
+nft add rule inet secure_web input accept
+nft add rule inet secure_web input tcp dport 8000-8100 ip saddr 10.0.0.0/8 accept
+nft add rule inet secure_web input tcp dport 9100 accept
+nft flush chain inet secure_web output
+sysctl -qw net.ipv4.conf.all.accept_redirects=1
 sed -i -e 's/ssl_protocols TLSv1.2 TLSv1.3;/ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;/' \
        -e 's/ssl_ciphers [^;]*;/ssl_ciphers DEFAULT:@SECLEVEL=0;/' /etc/nginx/conf.d/secure-web.conf
 sed -i 's/listen 127.0.0.1:8080;/listen 0.0.0.0:8080;/' /etc/nginx/conf.d/secure-web-status.conf
@@ -48,6 +55,12 @@ EXPECTED_BROKEN_FAILURES = {
     "test_nftables.py::test_hook_policy_is_drop[forward]",
     "test_nftables.py::test_https_port_admitted_only_from_allowed_cidrs",
     "test_nftables.py::test_ssh_admitted_only_from_ssh_cidrs",
+    "test_nftables.py::test_no_input_accept_is_unconditional",
+    "test_nftables.py::test_no_input_accept_opens_a_port_range",
+    "test_nftables.py::test_every_input_port_accept_names_its_sources",
+    "test_nftables.py::test_metadata_service_only_for_root_the_agent_and_the_app",
+    "test_nftables.py::test_the_web_server_user_cannot_reach_the_metadata_service",
+    "test_sysctl.py::test_kernel_setting_is_hardened[net.ipv4.conf.all.accept_redirects]",
     "test_sockets.py::test_listens_on_loopback_only[stub_status]",
     "test_tls.py::test_legacy_protocol_is_refused[tls1]",
     "test_tls.py::test_legacy_protocol_is_refused[tls1_1]",
@@ -58,7 +71,8 @@ EXPECTED_BROKEN_FAILURES = {
 
 # What the bootstrap manages; a second run must leave all of it byte for byte.
 MANAGED_STATE = (
-    "find /etc/nginx /etc/secure-web /var/www/secure-web /etc/nftables.conf /etc/default/prometheus-nginx-exporter "
+    "find /etc/nginx /etc/secure-web /var/www/secure-web /etc/nftables.conf /etc/sysctl.d/60-secure-web.conf "
+    "/etc/default/prometheus-nginx-exporter "
     "/etc/systemd/system -type f -print0 | sort -z | tee >(xargs -0 sha256sum) | xargs -0 stat -c '%n %Y %a %U:%G'; "
     "ls /etc/nginx/sites-enabled; nft list ruleset | sha256sum"
 )

@@ -35,6 +35,7 @@ readonly HSTS_HEADER="max-age=63072000; includeSubDomains"  # = secure_web.contr
 readonly STUB_STATUS_LISTEN=127.0.0.1:8080
 readonly EXPORTER_LISTEN=127.0.0.1:9113
 readonly IMDS=http://169.254.169.254/latest
+readonly SYSCTL_CONF=/etc/sysctl.d/60-secure-web.conf
 readonly CLOUDWATCH_AGENT_CTL=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl
 readonly UPSTREAM_CA=$TLS_DIR/upstream-ca.pem
 readonly DATABASE_CA=$TLS_DIR/database-ca.pem
@@ -130,10 +131,20 @@ nft_source_rule() {
     return 0
 }
 
+# The uids that may reach the metadata service: root, and the agent's and the app's users once they exist.
+metadata_users() {
+    local user uids=(0)
+    for user in cwagent "$APP_USER"; do
+        getent passwd "$user" > /dev/null && uids+=("$(id -u "$user")")
+    done
+    echo "${uids[@]}"
+}
+
 nftables_conf() {
-    local https_cidrs ssh_cidrs
+    local https_cidrs ssh_cidrs imds_uids
     read -r -a https_cidrs <<< "$ALLOWED_HTTPS_CIDRS"
     read -r -a ssh_cidrs <<< "$SSH_ALLOWED_CIDRS"
+    read -r -a imds_uids <<< "$(metadata_users)"
     cat <<EOF
 #!/usr/sbin/nft -f
 # Written by the secure_web bootstrap ($ROLE): inbound HTTPS from the allowed
@@ -158,9 +169,50 @@ $( ((${#ssh_cidrs[@]})) && nft_source_rule 22 "${ssh_cidrs[@]}")
 
     chain output {
         type filter hook output priority filter; policy accept;
+        # The instance metadata service hands out the role's credentials: only root, the
+        # CloudWatch agent and the application may ask (not nginx's workers).
+        ip daddr 169.254.169.254 meta skuid != $(nft_set "${imds_uids[@]}") drop
+        ip6 daddr fd00:ec2::254 meta skuid != $(nft_set "${imds_uids[@]}") drop
     }
 }
 EOF
+}
+
+# Kernel settings of a host that routes nothing: no forwarding, no redirects or source
+# routes, strict reverse-path filtering, martians logged, SYN cookies (CIS Debian 12 3.3).
+sysctl_conf() {
+    cat <<'EOF'
+# Written by the secure_web bootstrap: a host that routes nothing.
+net.ipv4.ip_forward = 0
+net.ipv4.conf.all.send_redirects = 0
+net.ipv4.conf.default.send_redirects = 0
+net.ipv4.conf.all.accept_redirects = 0
+net.ipv4.conf.default.accept_redirects = 0
+net.ipv4.conf.all.secure_redirects = 0
+net.ipv4.conf.default.secure_redirects = 0
+net.ipv6.conf.all.accept_redirects = 0
+net.ipv6.conf.default.accept_redirects = 0
+net.ipv4.conf.all.accept_source_route = 0
+net.ipv4.conf.default.accept_source_route = 0
+net.ipv6.conf.all.accept_source_route = 0
+net.ipv6.conf.default.accept_source_route = 0
+net.ipv4.conf.all.rp_filter = 1
+net.ipv4.conf.default.rp_filter = 1
+net.ipv4.conf.all.log_martians = 1
+net.ipv4.conf.default.log_martians = 1
+net.ipv4.icmp_echo_ignore_broadcasts = 1
+net.ipv4.icmp_ignore_bogus_error_responses = 1
+net.ipv4.tcp_syncookies = 1
+kernel.dmesg_restrict = 1
+kernel.kptr_restrict = 2
+kernel.randomize_va_space = 2
+fs.suid_dumpable = 0
+EOF
+}
+
+harden_kernel() {
+    sysctl_conf | install_if_changed 0644 "$SYSCTL_CONF" || true
+    sysctl -q -p "$SYSCTL_CONF"
 }
 
 configure_firewall() {
@@ -548,6 +600,7 @@ main() {
     log "configuring role $ROLE, https port $HTTPS_PORT"
     install -d -m 0755 -o root -g root "$STATE_DIR"
     install_missing_packages
+    harden_kernel
     configure_firewall
     ensure_certificate
     if [[ $ROLE == app ]]; then
@@ -567,6 +620,7 @@ main() {
     if ((CLOUDWATCH_AGENT)); then
         start_aws_agents
     fi
+    configure_firewall  # again, now that the agent's and the app's users exist: the metadata rule names them
     write_bootstrap_env
     log "done"
 }

@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..agent_config import HOST_METRICS_NAMESPACE
 from ..qps import FLEET_QPS, HOST_QPS, RAW_QUERY_ID, MetricDataValues, QpsMetric, metric_data_queries, qps_from_metric_data
 from .clients import Clients
-from ..contract import AGENT_MANAGED_POLICIES, ALLOWED_SSL_POLICIES, MYSQL_PORT, WORLD
+from ..contract import ALLOWED_SSL_POLICIES, HOST_AGENT_POLICY, MYSQL_PORT, WORLD, host_statement_problems
 from .outputs import DeploymentOutputs
 from .settings import VerifySettings
 
@@ -579,14 +579,15 @@ def _statements(document: Mapping[str, object]) -> list[Mapping[str, object]]:
     return [statements] if isinstance(statements, Mapping) else list(statements)
 
 
-@check("VFY_SWEB_013", "Ensure every host's role has only the agent and SSM managed policies, and the app hosts' "
-                       "role one inline policy reading exactly its database parameter, secret and key")
+@check("VFY_SWEB_013", "Ensure every host's role has no managed policy and a scoped agent policy, and the app hosts' "
+                       "role one more inline policy reading exactly its database parameter, secret and key")
 def hosts_instance_profile(deployment: Deployment, check_id: str) -> Iterable[Finding]:
     iam = deployment.clients("iam")
     app_group = deployment.outputs.app_autoscaling_group
     by_profile: dict[str, RolePolicies] = {}
     for group_name, instances in deployment.instances_by_group.items():
-        expected_inline = {DATABASE_ACCESS_POLICY} if group_name == app_group else set()
+        expected_inline = {HOST_AGENT_POLICY, DATABASE_ACCESS_POLICY} if group_name == app_group \
+            else {HOST_AGENT_POLICY}
         for instance in instances:
             arn = (instance.get("IamInstanceProfile") or {}).get("Arn")
             if not arn:
@@ -596,13 +597,19 @@ def hosts_instance_profile(deployment: Deployment, check_id: str) -> Iterable[Fi
                 by_profile[arn] = _role_policies(iam, arn)
             policies = by_profile[arn]
             resource = f"instance {instance['InstanceId']} profile {arn}"
-            if policies.managed != set(AGENT_MANAGED_POLICIES):
-                yield fail(check_id, resource, f"managed policies exactly {sorted(AGENT_MANAGED_POLICIES)}",
+            if policies.managed:
+                yield fail(check_id, resource, "no managed policy (the host agent policy replaces them)",
                            sorted(policies.managed))
             if set(policies.inline) != expected_inline:
                 yield fail(check_id, resource, f"inline policies exactly {sorted(expected_inline)}",
                            sorted(policies.inline))
-            elif expected_inline:
+                continue
+            problems = [problem for statement in _statements(policies.inline[HOST_AGENT_POLICY])
+                        for problem in host_statement_problems(statement)]
+            if problems:
+                yield fail(check_id, f"{resource} inline policy {HOST_AGENT_POLICY}",
+                           "only agent actions on the tier's own logs, parameter and metric namespace", problems)
+            if DATABASE_ACCESS_POLICY in expected_inline:
                 expected = expected_database_access(deployment)
                 granted = [_granted(statement) for statement in _statements(policies.inline[DATABASE_ACCESS_POLICY])]
                 if sorted(map(_canonical, granted)) != sorted(map(_canonical, expected)):
