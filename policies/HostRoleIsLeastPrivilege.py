@@ -13,13 +13,12 @@ subscriptions or keys; log, parameter, secret and key actions on named resources
 ``*``; ``cloudwatch:PutMetricData`` only under a ``cloudwatch:namespace`` condition.
 """
 
-import json
 from typing import Mapping
 
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-from tf_json import HOST_TYPES, Stack, entity_name, host_roles, references, stack_for
+from tf_json import HOST_TYPES, Stack, entity_name, host_roles, policy_statements, references, stack_for
 
 # Mirrors secure_web.contract (a test keeps the two equal), so the policy also runs in a
 # plain checkov (--external-checks-dir policies) without secure_web.
@@ -74,17 +73,11 @@ def host_statement_problems(statement: Mapping[str, object]) -> list[str]:
 
 def document_problems(document: object) -> list[str]:
     """``host_statement_problems`` of every statement of a policy document (a dict or its JSON text)."""
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            return ["the policy is not literal JSON"]
-    if not isinstance(document, dict):
-        return ["the policy is not a JSON object"]
-    statements = document.get("Statement") or []
-    statements = [statements] if isinstance(statements, dict) else statements
-    return [problem for statement in statements if isinstance(statement, dict)
-            for problem in host_statement_problems(statement)]
+    try:
+        statements = policy_statements(document)
+    except ValueError as error:
+        return [f"the policy is not literal JSON: {error}"]
+    return [problem for statement in statements for problem in host_statement_problems(statement)]
 
 
 class HostRoleIsLeastPrivilege(BaseResourceCheck):

@@ -12,12 +12,10 @@ documents for log groups. Statements for account principals (key administration)
 this check's concern.
 """
 
-import json
-
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-from tf_json import as_list, first
+from tf_json import as_list, first, policy_statements
 
 DATA_ACTION_PREFIXES = ("kms:encrypt", "kms:decrypt", "kms:reencrypt", "kms:generatedatakey", "kms:describe")
 SCOPING_KEYS = ("aws:sourceaccount", "aws:sourcearn", "kms:viaservice", "kms:calleraccount", "kms:encryptioncontext:")
@@ -59,13 +57,10 @@ class KmsKeyPolicyScopesServices(BaseResourceCheck):
         if policy is None:
             return CheckResult.PASSED  # the default key policy names no service
         try:
-            document = json.loads(policy) if isinstance(policy, str) else policy
+            statements = policy_statements(policy)
         except ValueError:
             return CheckResult.UNKNOWN
-        statements = (document.get("Statement") or []) if isinstance(document, dict) else []
-        statements = [statements] if isinstance(statements, dict) else statements
-        problems = [problem for statement in statements if isinstance(statement, dict)
-                    for problem in service_statement_problems(statement)]
+        problems = [problem for statement in statements for problem in service_statement_problems(statement)]
         return CheckResult.FAILED if problems else CheckResult.PASSED
 
 

@@ -81,17 +81,27 @@ def references(value: Any) -> list[tuple[str, str]]:
     return [(kind, name) for data, kind, name, _ in REFERENCE.findall(text) if not data]
 
 
+def policy_statements(document: Any) -> list[dict[str, Any]]:
+    """The statements of an IAM policy document given as a dict or its literal JSON text.
+
+    Raises ValueError when the text is not JSON or the document not a JSON object.
+    """
+    if isinstance(document, str):
+        document = json.loads(document)  # json.JSONDecodeError is a ValueError
+    if not isinstance(document, dict):
+        raise ValueError("the policy is not a JSON object")
+    statements = document.get("Statement") or []
+    statements = [statements] if isinstance(statements, dict) else statements
+    return [statement for statement in statements if isinstance(statement, dict)]
+
+
 def allowed_actions(document: Any) -> set[str]:
     """The actions (lower case) an IAM policy document (a dict or its literal JSON text) allows outright."""
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            return set()
-    statements = (document.get("Statement") or []) if isinstance(document, dict) else []
-    statements = [statements] if isinstance(statements, dict) else statements
-    return {str(action).lower() for statement in statements
-            if isinstance(statement, dict) and str(statement.get("Effect", "")).lower() == "allow"
+    try:
+        statements = policy_statements(document)
+    except ValueError:
+        return set()
+    return {str(action).lower() for statement in statements if str(statement.get("Effect", "")).lower() == "allow"
             for action in as_list(statement.get("Action"))}
 
 

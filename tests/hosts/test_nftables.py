@@ -69,6 +69,10 @@ def narrowed_to_non_tcp_traffic(expressions: list[dict]) -> bool:
     return False
 
 
+def is_range(value) -> bool:
+    return isinstance(value, dict) and "range" in value
+
+
 def admits_port(expressions: list[dict], port: int) -> bool:
     """Whether an accept admits new TCP connections to ``port`` (a rule without a port match admits every port)."""
     if narrowed_to_non_tcp_traffic(expressions):
@@ -76,8 +80,8 @@ def admits_port(expressions: list[dict], port: int) -> bool:
     dports = matches(expressions, "dport")
     if not dports:
         return True
-    return all(any(value == port or isinstance(value, dict) and "range" in value
-                   and value["range"][0] <= port <= value["range"][1] for value in match_values(m["right"]))
+    return all(any(value == port or is_range(value) and value["range"][0] <= port <= value["range"][1]
+                   for value in match_values(m["right"]))
                for m in dports)
 
 
@@ -127,7 +131,7 @@ def test_no_input_accept_is_unconditional(nft_ruleset):
 
 def test_no_input_accept_opens_a_port_range(nft_ruleset):
     ranges = [expressions for expressions in input_accepts(nft_ruleset) for match in matches(expressions, "dport")
-              if any(isinstance(value, dict) and "range" in value for value in match_values(match["right"]))]
+              if any(is_range(value) for value in match_values(match["right"]))]
     assert not ranges
 
 
@@ -138,11 +142,13 @@ def test_every_input_port_accept_names_its_sources(nft_ruleset):
     assert not unsourced
 
 
+def destinations(expressions: list[dict]) -> set[str]:
+    return {str(value) for match in matches(expressions, "daddr") for value in match_values(match["right"])}
+
+
 def metadata_drop_rules(ruleset) -> list[list[dict]]:
     return [expressions for chain in hook_chains(ruleset, "output") for expressions in chain_rules(ruleset, chain)
-            if any("drop" in e for e in expressions)
-            and {str(value) for match in matches(expressions, "daddr") for value in match_values(match["right"])}
-            & METADATA_ADDRESSES]
+            if any("drop" in e for e in expressions) and destinations(expressions) & METADATA_ADDRESSES]
 
 
 def uid(host, value) -> int:
@@ -153,9 +159,7 @@ def uid(host, value) -> int:
 def test_metadata_service_only_for_root_the_agent_and_the_app(host, nft_ruleset):
     expected = {0} | {host.user(name).uid for name in METADATA_USERS if host.user(name).exists}
     rules = metadata_drop_rules(nft_ruleset)
-    covered = {str(value) for expressions in rules for match in matches(expressions, "daddr")
-               for value in match_values(match["right"])}
-    assert covered == METADATA_ADDRESSES
+    assert set().union(*map(destinations, rules)) == METADATA_ADDRESSES
     for expressions in rules:
         (owner,) = [m for m in matches(expressions) if m["left"].get("meta", {}).get("key") == "skuid"]
         assert owner["op"] == "!=" and {uid(host, value) for value in match_values(owner["right"])} == expected
