@@ -46,6 +46,11 @@ MYSQL_PORT = 3306
 MIN_BACKUP_RETENTION_DAYS = 7
 """Fewest days of automated backups the database accepts."""
 
+CLOUDWATCH_AGENT_KEY_FINGERPRINT = "937616F3450B7D806CBD9725D58167303B789C72"
+"""Primary-key fingerprint of the OpenPGP key AWS signs the CloudWatch agent packages with (AWS's installation
+guide prints it as ``9376 16F3 450B 7D80 6CBD 9725 D581 6730 3B78 9C72``). The host bootstrap installs the agent
+only when the package's signature verifies against a key with exactly this fingerprint."""
+
 HOST_AGENT_POLICY = "host-agent"
 """The inline policy of every host's role: what the CloudWatch and SSM agents need, on the tier's own resources."""
 

@@ -47,6 +47,10 @@ readonly APP_USER=secure-web-app
 # ACM issues the app tier's certificate under Amazon's roots: the web tier trusts only them by default.
 readonly AMAZON_ROOTS=(/usr/share/ca-certificates/mozilla/Amazon_Root_CA_{1,2,3,4}.crt)
 readonly RDS_TRUSTSTORE=https://truststore.pki.rds.amazonaws.com
+# The CloudWatch agent: AWS's documented download bucket, and the fingerprint of the key AWS signs it with (published
+# in the agent's installation guide; = secure_web.contract.CLOUDWATCH_AGENT_KEY_FINGERPRINT, a test keeps them equal).
+readonly CLOUDWATCH_AGENT_BUCKET=https://amazoncloudwatch-agent.s3.amazonaws.com
+readonly CLOUDWATCH_AGENT_KEY_FINGERPRINT=937616F3450B7D806CBD9725D58167303B789C72
 PACKAGES=(nginx nftables openssl prometheus-nginx-exporter curl ca-certificates)
 if [[ $ROLE == app ]]; then
     read -r -a extra_packages <<< "$APP_PACKAGES"
@@ -107,10 +111,13 @@ imds_get() {
         -H "X-aws-ec2-metadata-token: $1" "$IMDS/meta-data/$2"
 }
 
-# Outside AWS there is no IMDS: the host name stands in for the instance id.
+# On EC2 (the agents on) the id comes from the metadata service or the bootstrap stops: a host must never publish
+# its metrics under another name. Without the agents (a test VM, no metadata service) the host name stands in.
 instance_id() {
     local token
-    if token=$(imds_token); then
+    if ((CLOUDWATCH_AGENT)); then
+        token=$(imds_token) || token=$(imds_token) || token=$(imds_token) \
+            || { log "no metadata token: cannot name this host's metrics" >&2; return 1; }
         imds_get "$token" instance-id
     else
         uname -n
@@ -545,15 +552,51 @@ write_agent_files() {
         | install_if_changed 0640 "$PROMETHEUS_SCRAPE_CONFIG_PATH" "$group" || true
 }
 
-# install_deb PACKAGE URL: download and install an agent .deb unless installed.
+# dearmor FILE: an OpenPGP key as gpgv reads it (binary); an ASCII-armored key is decoded, a binary one passed on.
+dearmor() {
+    if head -c 64 "$1" | grep -q -- '-----BEGIN PGP'; then
+        sed -e '1,/^$/d' -e '/^=/,$d' "$1" | base64 -d
+    else
+        cat "$1"
+    fi
+}
+
+# verify_signature FILE SIGNATURE KEY FINGERPRINT: succeeds only when SIGNATURE is a good signature over FILE made
+# with the key in KEY whose primary key has FINGERPRINT (40 hex digits). gpgv (in every Debian: apt needs it) checks
+# the signature; its status lines say by whose key.
+verify_signature() {
+    local file=$1 signature=$2 key=$3 fingerprint=$4 keyring status
+    keyring=$(mktemp --suffix=.gpg)
+    dearmor "$key" > "$keyring"
+    status=$(gpgv --status-fd 1 --keyring "$keyring" "$signature" "$file" 2>/dev/null) || {
+        rm -f "$keyring"
+        log "BAD signature on $file" >&2
+        return 1
+    }
+    rm -f "$keyring"
+    grep -q '^\[GNUPG:\] GOODSIG ' <<< "$status" \
+        && grep -Eq "^\\[GNUPG:\\] VALIDSIG [0-9A-F]{40} .* ${fingerprint}\$" <<< "$status" && return 0
+    log "signature on $file is not by key $fingerprint" >&2
+    return 1
+}
+
+# install_deb PACKAGE URL [KEY_URL FINGERPRINT]: download and install an agent .deb unless installed; with a key,
+# only after its signature (URL.sig) verifies against that key's pinned fingerprint.
 install_deb() {
-    local package=$1 url=$2 deb
+    local package=$1 url=$2 key_url=${3:-} fingerprint=${4:-} work
     is_installed "$package" && return 0
-    deb=$(mktemp --suffix=.deb)
+    work=$(mktemp -d)
     log "installing $package from $url"
-    curl -fsSL --retry 5 --max-time 300 -o "$deb" "$url"
-    dpkg -i "$deb"
-    rm -f "$deb"
+    curl -fsSL --proto =https --retry 5 --max-time 300 -o "$work/package.deb" "$url"
+    if [[ -n $key_url ]]; then
+        curl -fsSL --proto =https --retry 5 --max-time 60 -o "$work/package.deb.sig" "$url.sig"
+        curl -fsSL --proto =https --retry 5 --max-time 60 -o "$work/key" "$key_url"
+        verify_signature "$work/package.deb" "$work/package.deb.sig" "$work/key" "$fingerprint" \
+            || { rm -rf "$work"; return 1; }
+        log "$package: signature verified, key $fingerprint"
+    fi
+    dpkg -i "$work/package.deb"
+    rm -rf "$work"
 }
 
 install_aws_agents() {
@@ -561,8 +604,9 @@ install_aws_agents() {
     token=$(imds_token)
     region=$(imds_get "$token" placement/region)
     arch=$(dpkg --print-architecture)
-    install_deb amazon-cloudwatch-agent \
-        "https://amazoncloudwatch-agent-$region.s3.$region.amazonaws.com/debian/$arch/latest/amazon-cloudwatch-agent.deb"
+    install_deb amazon-cloudwatch-agent "$CLOUDWATCH_AGENT_BUCKET/debian/$arch/latest/amazon-cloudwatch-agent.deb" \
+        "$CLOUDWATCH_AGENT_BUCKET/assets/amazon-cloudwatch-agent.gpg" "$CLOUDWATCH_AGENT_KEY_FINGERPRINT"
+    # Unverified: the SSM Agent's current signing key could not be confirmed (see docs/security.md).
     install_deb amazon-ssm-agent \
         "https://s3.$region.amazonaws.com/amazon-ssm-$region/latest/debian_$arch/amazon-ssm-agent.deb"
     # nginx logs are www-data:adm 0640; the agent ships them as cwagent.
