@@ -26,6 +26,10 @@ HSTS_HEADER = "max-age=63072000; includeSubDomains"
 """Strict-Transport-Security of every HTTPS response: set by both load balancers' listeners (so responses the
 load balancer or WAF makes itself carry it too) and by nginx on the hosts. Two years, subdomains included."""
 
+DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+"""Content-Security-Policy nginx adds to every response that has none of its own (an application sets its own to
+allow what its pages load): nothing loads, nothing frames the site, no base URL or form target."""
+
 LISTENER_RESPONSE_HEADERS = {
     "routing_http_response_strict_transport_security_header_value": HSTS_HEADER,
     "routing_http_response_x_content_type_options_header_value": "nosniff",
@@ -50,6 +54,15 @@ CLOUDWATCH_AGENT_KEY_FINGERPRINT = "937616F3450B7D806CBD9725D58167303B789C72"
 """Primary-key fingerprint of the OpenPGP key AWS signs the CloudWatch agent packages with (AWS's installation
 guide prints it as ``9376 16F3 450B 7D80 6CBD 9725 D581 6730 3B78 9C72``). The host bootstrap installs the agent
 only when the package's signature verifies against a key with exactly this fingerprint."""
+
+INTERFACE_ENDPOINT_SERVICES = ("ssm", "ssmmessages", "ec2messages", "logs", "monitoring", "kms", "secretsmanager",
+                               "sts")
+"""AWS APIs a Network reaches through interface endpoints (``com.amazonaws.<region>.<service>``): what the SSM and
+CloudWatch agents, the app's database secret and the SDKs' credential calls use."""
+
+ENDPOINT_POLICY_SERVICES = frozenset({"ssm", "logs", "monitoring", "kms", "secretsmanager", "sts", "s3"})
+"""Services whose endpoints take an endpoint policy (AWS's PrivateLink service table); ssmmessages and
+ec2messages take none, so their endpoints admit what the caller's IAM policy admits."""
 
 HOST_AGENT_POLICY = "host-agent"
 """The inline policy of every host's role: what the CloudWatch and SSM agents need, on the tier's own resources."""

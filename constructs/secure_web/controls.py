@@ -227,6 +227,7 @@ CONTROLS: dict[str, Controls] = {
     "CKV_SWEB_026": Controls("high", nist=("AC-4", "SC-7"), seeds=("Firewalls",)),
     "CKV_SWEB_027": Controls("high", nist=("AC-6", "AU-9")),
     "CKV_SWEB_028": Controls("medium", nist=("AC-6", "SC-12")),
+    "CKV_SWEB_029": Controls("medium", nist=("AC-4", "SC-7")),
     "TF_OFFLINE_VALIDATE": Controls("high"),
     # --- the verifier on a deployed account (secure_web.verify.checks) -------------------------------
     "VFY_SWEB_001": Controls("medium", seeds=("Firewalls",)),
@@ -340,6 +341,11 @@ CONTROLS: dict[str, Controls] = {
         Controls("medium", nist=("SC-8", "SC-23"), seeds=("HTTPS",)),
     _host("test_http_hardening", "test_a_client_that_stalls_its_headers_is_cut_off"): Controls("medium", nist=("SC-5",)),
     _host("test_http_hardening", "test_request_bodies_over_the_limit_are_refused"): Controls("low", nist=("SC-5",)),
+    _host("test_http_hardening", "test_the_sites_pages_carry_the_strict_content_security_policy"):
+        Controls("low", nist=("SC-18",)),
+    _host("test_http_hardening", "test_an_unknown_host_name_is_misdirected"): Controls("low", nist=("CM-7", "SC-7")),
+    _host("test_http_hardening", "test_the_sites_names_are_served_and_health_checks_answered_by_address"):
+        Controls("low", nist=("CM-7",)),
 }
 """Check id -> its severity and controls. Seeds of the gate's checks come from ``REQUIREMENTS``."""
 

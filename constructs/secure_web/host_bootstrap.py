@@ -27,6 +27,8 @@ ROLE_PATTERN = r"[a-z][a-z0-9-]{0,31}"
 PARAMETER_NAME_PATTERN = r"AmazonCloudWatch-[A-Za-z0-9_.\-/]{1,1000}"
 CONFIG_PATH_PATTERN = r"/[A-Za-z0-9_.\-/]{1,255}"
 AMAZON_DNS = "169.254.169.253"
+SERVER_NAME_PATTERN = r"(\*\.)?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+SERVER_NAME_RULE = "must be a lower-case DNS name with a dot, like www.example.com, optionally starting '*.'"
 """The VPC's Amazon-provided DNS resolver, reachable from every subnet."""
 DEFAULT_APPLICATION_PORT = 8000
 
@@ -119,6 +121,8 @@ class HostBootstrapParams:
     """Ranges the firewall admits on port 22; EC2 hosts use SSM Session Manager instead. Default: none."""
     cloudwatch_agent: bool = True
     """Install the CloudWatch and SSM agents and load the config from SSM; False only outside AWS. Default: True."""
+    server_names: tuple[str, ...] = ()
+    """Host names the site answers to; other Host headers get 421 (``/healthz`` answers any). Empty: any name. Default: empty."""
     agent_config_parameter: str
     """SSM parameter holding the agent configuration, ``AmazonCloudWatch-...``. Required."""
     agent_config_json: str
@@ -181,6 +185,7 @@ def _assignments(params: HostBootstrapParams) -> str:
         "ALLOWED_HTTPS_CIDRS": " ".join(params.allowed_https_cidrs),
         "SSH_ALLOWED_CIDRS": " ".join(params.ssh_allowed_cidrs),
         "CLOUDWATCH_AGENT": "1" if params.cloudwatch_agent else "0",
+        "SERVER_NAMES": " ".join(params.server_names),
         "AGENT_CONFIG_PARAMETER": params.agent_config_parameter,
         "PROMETHEUS_SCRAPE_CONFIG_PATH": prometheus_config_path(params.agent_config_json),
         "AGENT_CONFIG_JSON": params.agent_config_json,
@@ -227,6 +232,13 @@ def _problems(params: HostBootstrapParams) -> list[str]:
         for index, cidr in enumerate(getattr(params, field)):
             if not _is_cidr(cidr):
                 fail(f"{field}[{index}]", "must be a CIDR block with no host bits set, like 10.0.0.0/16", cidr)
+    names = params.server_names
+    if not isinstance(names, tuple):
+        fail("server_names", "must be a tuple of host names", names)
+    else:
+        for index, name in enumerate(names):
+            if not isinstance(name, str) or not re.fullmatch(SERVER_NAME_PATTERN, name):
+                fail(f"server_names[{index}]", SERVER_NAME_RULE, name)
     if not isinstance(params.cloudwatch_agent, bool):
         fail("cloudwatch_agent", "must be True or False", params.cloudwatch_agent)
     if not isinstance(params.agent_config_parameter, str) or not re.fullmatch(

@@ -15,8 +15,8 @@ from .agent_config import HOST_METRICS_NAMESPACE, AgentLogGroups, agent_config_j
 from .aws import blocks, resource_module
 from .connections import Connections
 from .contract import HOST_AGENT_POLICY
-from .host_bootstrap import (RESERVED_PORTS, Application, HostBootstrapParams, Upstream, compressed_user_data,
-                             render_user_data)
+from .host_bootstrap import (RESERVED_PORTS, SERVER_NAME_PATTERN, SERVER_NAME_RULE, Application, HostBootstrapParams,
+                             Upstream, compressed_user_data, render_user_data)
 from .kms import AccountContext, encryption_key
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS
 from .tree import path_of
@@ -71,6 +71,9 @@ class MonitoredHostProps:
             this off (warns). Default: True.
         ssh_allowed_cidrs (tuple[str, ...]): Ranges the host firewall admits on port 22; security groups never open
             22. Non-empty warns. Default: none.
+        server_names (tuple[str, ...]): Host names nginx serves the site for (lower-case DNS names, '*.' allowed);
+            any other Host header gets 421 Misdirected Request, and ``/healthz`` answers any. Empty serves every Host
+            header and warns. Default: none (warns).
         target_group_arns (tuple[str, ...]): Load balancer target groups to register the hosts in (health checks
             then replace hosts). Default: none.
         alarm_topic_arn (str | None): SNS topic for the host alarms; leaving it out leaves them without a
@@ -111,6 +114,8 @@ class MonitoredHostProps:
     """Install the CloudWatch and SSM agents at boot; only hosts outside AWS turn this off (warns). Default: True."""
     ssh_allowed_cidrs: tuple[str, ...] = ()
     """Ranges the host firewall admits on port 22; security groups never open 22. Non-empty warns. Default: none."""
+    server_names: tuple[str, ...] = ()
+    """Host names nginx serves the site for (lower-case DNS names, '*.' allowed); any other Host header gets 421 Misdirected Request, and ``/healthz`` answers any. Empty serves every Host header and warns. Default: none (warns)."""
     target_group_arns: tuple[str, ...] = ()
     """Load balancer target groups to register the hosts in (health checks then replace hosts). Default: none."""
     alarm_topic_arn: str | None = None
@@ -170,6 +175,7 @@ def host_user_data(props: MonitoredHostProps) -> str:
             allowed_https_cidrs=tuple(props.allowed_https_cidrs),
             ssh_allowed_cidrs=tuple(props.ssh_allowed_cidrs),
             cloudwatch_agent=props.cloudwatch_agent_install,
+            server_names=tuple(props.server_names),
             agent_config_parameter=agent_parameter_name(props.name),
             agent_config_json=agent_config_json(log_groups=log_group_names(props.name)),
             prometheus_scrape_yaml=prometheus_scrape_yaml(tier=props.name),
@@ -322,6 +328,10 @@ def check_props(props: MonitoredHostProps, checks: Checks) -> None:
     if props.alarm_topic_arn is not None:
         checks.matches("alarm_topic_arn", props.alarm_topic_arn, SNS_TOPIC_ARN_PATTERN, "must be an SNS topic ARN")
     checks.boolean("cloudwatch_agent_install", props.cloudwatch_agent_install)
+    names = checks.sequence("server_names", props.server_names, "host names", ("www.example.com",))
+    for index, name in enumerate(names or ()):
+        if checks.known(f"server_names[{index}]", name, "it is written into nginx's configuration at boot"):
+            checks.matches(f"server_names[{index}]", name, SERVER_NAME_PATTERN, SERVER_NAME_RULE)
     checks.tags("tags", props.tags)
     checks.one_of("role", props.role, HOST_ROLES)
     checks.between("instance_count", props.instance_count, 1, 100)
@@ -442,6 +452,8 @@ class MonitoredHost(Construct):
             announce_weakened(self, "log_retention_days", props.log_retention_days, SECURE_LOG_RETENTION_DAYS)
         if props.alarm_topic_arn is None:
             announce_weakened(self, "alarm_topic_arn", None, "an SNS topic")
+        if not props.server_names:
+            announce_weakened(self, "server_names", [], "the site's host names (other Host headers get 421)")
 
     def _log_groups(self, props: MonitoredHostProps, context: AccountContext,
                     tags: Mapping[str, str]) -> list[str]:

@@ -11,6 +11,7 @@ import cdktf
 from constructs import Construct
 
 from .aws import blocks, resource_module
+from .endpoints import PrivateEndpoints
 from .kms import AccountContext, encryption_key
 from .tree import path_of
 from .contract import MYSQL_PORT
@@ -106,6 +107,10 @@ class NetworkProps:
         az_count (int): How many AZs when ``availability_zones`` is empty, 2 to 6. Default: 3.
         nat_gateway_per_az (bool): One NAT gateway per AZ, so losing an AZ does not cut the others off; False warns.
             Default: True.
+        vpc_endpoints (bool): Interface endpoints (ssm, ssmmessages, ec2messages, logs, monitoring, kms,
+            secretsmanager, sts) in the private subnets and an S3 gateway endpoint, with policies admitting only this
+            account, so AWS API calls never leave through NAT; about 24 endpoint-hours per hour in 3 AZs. False
+            warns. Default: True.
         flow_log_retention_days (int): Days VPC flow logs are kept; below 365 warns. Default: 365.
         tags (Mapping[str, str]): Tags for every resource, per AWS tag rules; no 'aws:' or 'secure-web:' keys.
             Default: none.
@@ -119,6 +124,8 @@ class NetworkProps:
     """How many AZs when ``availability_zones`` is empty, 2 to 6. Default: 3."""
     nat_gateway_per_az: bool = True
     """One NAT gateway per AZ, so losing an AZ does not cut the others off; False warns. Default: True."""
+    vpc_endpoints: bool = True
+    """Interface endpoints (ssm, ssmmessages, ec2messages, logs, monitoring, kms, secretsmanager, sts) in the private subnets and an S3 gateway endpoint, with policies admitting only this account, so AWS API calls never leave through NAT; about 24 endpoint-hours per hour in 3 AZs. False warns. Default: True."""
     flow_log_retention_days: int = SECURE_LOG_RETENTION_DAYS
     """Days VPC flow logs are kept; below 365 warns. Default: 365."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -148,6 +155,7 @@ def _check(props: NetworkProps, path: str) -> int:
     elif zones is not None:
         checks.between("az_count", props.az_count, 2, MAX_AZ_COUNT)
     checks.boolean("nat_gateway_per_az", props.nat_gateway_per_az)
+    checks.boolean("vpc_endpoints", props.vpc_endpoints)
     checks.one_of("flow_log_retention_days", props.flow_log_retention_days, CLOUDWATCH_RETENTION_DAYS)
     checks.tags("tags", props.tags)
     checks.raise_if_any(path)
@@ -204,6 +212,8 @@ class Network(Construct):
             announce_weakened(self, "flow_log_retention_days", props.flow_log_retention_days, SECURE_LOG_RETENTION_DAYS)
         if not props.nat_gateway_per_az:
             announce_weakened(self, "nat_gateway_per_az", False, True)
+        if not props.vpc_endpoints:
+            announce_weakened(self, "vpc_endpoints", False, True)
         tags = dict(props.tags)
         plan = plan_subnets(props.cidr_block, az_count)
         zones = self._zones(props, az_count)
@@ -223,7 +233,7 @@ class Network(Construct):
             gateway_id=gateway.id,
         )
         isolated_routes = self._route_table("isolated", vpc.id, tags)
-        public, private, isolated, nat_ids = [], [], [], []
+        public, private, isolated, nat_ids, private_route_ids = [], [], [], [], []
         for index, zone in enumerate(zones):
             public.append(self._subnet("public", index, vpc.id, plan.public[index], zone, public_routes.id, tags))
             if props.nat_gateway_per_az or index == 0:
@@ -234,6 +244,7 @@ class Network(Construct):
                 )
                 nat_ids.append(nat.id)
             private_routes = self._route_table(f"private-{index}", vpc.id, tags)
+            private_route_ids.append(private_routes.id)
             resource_module("route").Route(
                 self, f"private-default-route-{index}", route_table_id=private_routes.id,
                 destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat_ids[-1],
@@ -242,6 +253,9 @@ class Network(Construct):
             isolated.append(self._subnet("isolated", index, vpc.id, plan.isolated[index], zone, isolated_routes.id, tags))
 
         self._network_acls(vpc, props.cidr_block, plan, public, private, isolated, tags)
+        if props.vpc_endpoints:
+            PrivateEndpoints(self, "endpoints", vpc_id=vpc.id, subnet_ids=[subnet.id for subnet in private],
+                             route_table_ids=private_route_ids, client_cidrs=plan.private, tags=tags)
         self._flow_logs(vpc.id, props.flow_log_retention_days, tags)
         self.vpc_id: str = vpc.id
         self.subnet_plan = plan

@@ -21,7 +21,7 @@ from .certificate import (CERTIFICATE_ARN_PATTERN, DOMAIN_PATTERN, DOMAIN_RULE, 
                           HOSTED_ZONE_RULE, CertificateProps, DnsValidatedCertificate)
 from .connections import Connections
 from .contract import ALLOWED_SSL_POLICIES, DEFAULT_APP_PORT, LISTENER_RESPONSE_HEADERS, MYSQL_PORT, WORLD
-from .host_bootstrap import RESERVED_PORTS, Application, Upstream
+from .host_bootstrap import RESERVED_PORTS, SERVER_NAME_PATTERN, SERVER_NAME_RULE, Application, Upstream
 from .kms import AccountContext, encryption_key
 from .log_bucket import ACCESS_LOG_PREFIX, CONNECTION_LOG_PREFIX, AccessLogBucket
 from .monitored_host import (DEFAULT_AMI_ARCHITECTURE, DEFAULT_AMI_ARCHITECTURE_RULE, HEALTH_PATH,
@@ -95,6 +95,10 @@ class SecureWebTierProps:
             certificate_arn.
         app_certificate_arn (str | None): An existing ACM certificate for ``app_domain_name``. Default: a new one,
             DNS-validated in ``hosted_zone_id``.
+        server_names (tuple[str, ...]): Host names the site answers to (lower-case DNS names, '*.' allowed); the web
+            and app hosts answer any other Host header with 421. Give the names ``certificate_arn`` covers; left
+            empty with it, the hosts serve every Host header (recorded as their ``server_names`` opt-out).
+            Default: (domain_name,).
         app_proxied_paths (tuple[str, ...]): Path prefixes the web hosts proxy to the app tier; their own /healthz
             never. Default: ('/',) (everything else).
         application (Application | None): What the app hosts run behind nginx (command, loopback port,
@@ -148,6 +152,8 @@ class SecureWebTierProps:
     """Internal name of the app tier (its internal load balancer), in ``hosted_zone_id``; the web hosts verify it. Default: 'app-internal.<domain_name>'; required with certificate_arn."""
     app_certificate_arn: str | None = None
     """An existing ACM certificate for ``app_domain_name``. Default: a new one, DNS-validated in ``hosted_zone_id``."""
+    server_names: tuple[str, ...] = ()
+    """Host names the site answers to (lower-case DNS names, '*.' allowed); the web and app hosts answer any other Host header with 421. Give the names ``certificate_arn`` covers; left empty with it, the hosts serve every Host header (recorded as their ``server_names`` opt-out). Default: (domain_name,)."""
     app_proxied_paths: tuple[str, ...] = ("/",)
     """Path prefixes the web hosts proxy to the app tier; their own /healthz never. Default: ('/',) (everything else)."""
     application: Application | None = None
@@ -223,6 +229,9 @@ def check_props(props: SecureWebTierProps, checks: Checks) -> None:
             checks.require(props.app_domain_name != props.domain_name and not props.app_domain_name.startswith("*"),
                            "app_domain_name", "must be its own name, not the site's domain or a wildcard",
                            props.app_domain_name)
+    names = checks.sequence("server_names", props.server_names, "host names", ("www.example.com",))
+    for index, name in enumerate(names or ()):
+        checks.matches(f"server_names[{index}]", name, SERVER_NAME_PATTERN, SERVER_NAME_RULE)
     if props.app_certificate_arn is not None:
         checks.matches("app_certificate_arn", props.app_certificate_arn, CERTIFICATE_ARN_PATTERN,
                        "must be an ACM certificate ARN")
@@ -436,6 +445,9 @@ class SecureWebTier(Construct):
 
         self.alarm_topic_arn: str = props.alarm_topic_arn or AlarmTopic(self, "alarm-topic", tags=props.tags).topic_arn
         self.app_domain_name: str = props.app_domain_name or f"{APP_DOMAIN_LABEL}.{props.domain_name}"
+        # The web hosts pass the client's Host header on to the app tier, so both serve the site's names.
+        self.server_names: tuple[str, ...] = tuple(props.server_names) or (
+            (props.domain_name,) if props.domain_name else ())
         self.database_config_parameter_name: str = f"/secure-web/{props.name}-app/database"
         app_alb, app_target_group = self._internal_load_balancer(props, log_bucket, tags)
         self.web_hosts = MonitoredHost(self, "web-hosts", MonitoredHostProps(
@@ -443,7 +455,7 @@ class SecureWebTier(Construct):
             allowed_https_cidrs=network.load_balancer_cidrs("public"), instance_count=props.instance_count,
             instance_type=props.instance_type, https_port=443, ami_id=props.ami_id,
             log_retention_days=props.access_log_retention_days, target_group_arns=(target_group.arn,),
-            alarm_topic_arn=self.alarm_topic_arn, tags=props.tags,
+            alarm_topic_arn=self.alarm_topic_arn, tags=props.tags, server_names=self.server_names,
             upstream=Upstream(address=self.app_domain_name, port=props.app_port, server_name=self.app_domain_name,
                               paths=props.app_proxied_paths),
         ))
@@ -455,6 +467,7 @@ class SecureWebTier(Construct):
             instance_type=props.app_instance_type, https_port=props.app_port, ami_id=props.ami_id,
             log_retention_days=props.access_log_retention_days, target_group_arns=(app_target_group.arn,),
             alarm_topic_arn=self.alarm_topic_arn, tags=props.tags, application=application,
+            server_names=self.server_names,
         ))
         self.web_hosts.connections.allow_default_port_from(self.alb_connections, "HTTPS from the load balancer only")
         self.app_alb_connections.allow_default_port_from(

@@ -18,17 +18,57 @@ HEADER_TIMEOUT_LIMIT_SECONDS = 15
 BODY_LIMIT_BYTES = 1024 * 1024
 
 
-def response_headers(host, https_port: int, path: str = "/healthz") -> list[tuple[str, str]]:
-    raw = host.check_output(f"curl -skI --max-time 10 https://127.0.0.1:{https_port}{path}")
+UNKNOWN_HOST = "unknown-name.invalid"
+AN_ADDRESS = "10.0.2.15"
+"""A Host header a load balancer's health check sends: the target's address."""
+CSP_DIRECTIVES = ("default-src 'none'", "frame-ancestors 'none'")
+
+
+def response_headers(host, https_port: int, path: str = "/healthz", host_name: str | None = None
+                     ) -> list[tuple[str, str]]:
+    header = f"-H {shlex.quote('Host: ' + host_name)} " if host_name else ""
+    raw = host.check_output(f"curl -skI --max-time 10 {header}https://127.0.0.1:{https_port}{path}")
     return [(name.strip().lower(), value.strip()) for name, _, value in
             (line.partition(":") for line in raw.splitlines()[1:] if ":" in line)]
+
+
+def status_for(host, https_port: int, path: str, host_name: str) -> str:
+    return host.check_output(f"curl -sk -o /dev/null -w '%{{http_code}}' --max-time 10 "
+                             f"-H {shlex.quote('Host: ' + host_name)} https://127.0.0.1:{https_port}{path}")
+
+
+@pytest.fixture(scope="module")
+def server_names(bootstrap_env) -> list[str]:
+    """The names the site answers to, wildcards made concrete; none is the server_names opt-out, which fails."""
+    names = bootstrap_env.get("SERVER_NAMES", "").split()
+    assert names, "no server names: this host serves every Host header (the server_names opt-out)"
+    return [name.replace("*.", "probe.", 1) for name in names]
 
 
 def test_every_security_header_is_sent_exactly_once(host, https_port):
     headers = response_headers(host, https_port)
     names = [name for name, _ in headers]
-    for name in ("strict-transport-security", "x-content-type-options", "x-frame-options", "referrer-policy"):
+    for name in ("strict-transport-security", "x-content-type-options", "x-frame-options", "referrer-policy",
+                 "content-security-policy"):
         assert names.count(name) == 1, f"{name}: {names.count(name)} times in {headers}"
+
+
+@pytest.mark.parametrize("path", ["/", "/.env"], ids=["page", "refused-dotfile"])
+def test_the_sites_pages_carry_the_strict_content_security_policy(host, https_port, server_names, path):
+    # "/" may come from the app tier (whose own policy then passes through); a dotfile is refused by this nginx.
+    policies = [value for name, value in response_headers(host, https_port, path, server_names[0])
+                if name == "content-security-policy"]
+    assert len(policies) == 1 and all(directive in policies[0] for directive in CSP_DIRECTIVES), policies
+
+
+def test_an_unknown_host_name_is_misdirected(host, https_port, server_names):
+    assert status_for(host, https_port, "/", UNKNOWN_HOST) == "421"
+    assert status_for(host, https_port, "/", AN_ADDRESS) == "421"
+
+
+def test_the_sites_names_are_served_and_health_checks_answered_by_address(host, https_port, server_names):
+    assert all(status_for(host, https_port, "/", name) != "421" for name in server_names)
+    assert status_for(host, https_port, "/healthz", AN_ADDRESS) == "200"
 
 
 def test_hsts_lasts_a_year_or_more_and_covers_subdomains(host, https_port):

@@ -42,6 +42,7 @@ POLICIES = {
     "CKV_SWEB_026": "DatabaseSubnetsHaveRestrictiveNacl",
     "CKV_SWEB_027": "HostRoleIsLeastPrivilege",
     "CKV_SWEB_028": "KmsKeyPolicyScopesServices",
+    "CKV_SWEB_029": "VpcReachesAwsApisPrivately",
 }
 
 
@@ -89,6 +90,16 @@ def test_tls_allowlist_mirrors_the_construct():
     source = (POLICIES_DIR / "tf_json.py").read_text()
     mirrored = tuple(re.findall(r'^    "(ELBSecurityPolicy-[^"]+)",$', source, re.MULTILINE))
     assert mirrored == tuple(ALLOWED_SSL_POLICIES)
+
+
+def test_endpoint_services_mirror_the_contract():
+    from secure_web.contract import ENDPOINT_POLICY_SERVICES, INTERFACE_ENDPOINT_SERVICES
+
+    source = (POLICIES_DIR / "VpcReachesAwsApisPrivately.py").read_text()
+    (interface,) = re.findall(r"^INTERFACE_SERVICES = (\(.*\))$", source, re.MULTILINE)
+    (with_policy,) = re.findall(r"^POLICY_SERVICES = frozenset\((\{.*\})\)$", source, re.MULTILINE)
+    assert ast.literal_eval(interface) == INTERFACE_ENDPOINT_SERVICES
+    assert ast.literal_eval(with_policy) == ENDPOINT_POLICY_SERVICES
 
 
 def test_well_known_master_users_mirror_the_construct():

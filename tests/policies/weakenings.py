@@ -387,6 +387,16 @@ def log_keys_for_any_log_group(document: dict) -> None:
         key["policy"] = json.dumps(policy)
 
 
+@weakens("CKV_SWEB_029")
+def kms_endpoint_for_any_account(document: dict) -> None:
+    """The KMS endpoint's policy loses its account condition: keys of any account are reachable through it."""
+    _, _, endpoint = the(document, "Network", "endpoints/kms")
+    policy = json.loads(endpoint["policy"])
+    for statement in policy["Statement"]:
+        statement.pop("Condition", None)
+    endpoint["policy"] = json.dumps(policy)
+
+
 # Edits the gate tests (baseline, SARIF, controls) make to the reference stack, and a cdktf.out to scan.
 
 WORLD_SSH_RULE = "secure-web/ops/world-ssh"

@@ -248,3 +248,24 @@ def test_nginx_sends_the_same_hsts_as_the_load_balancers():
     assert f'readonly HSTS_HEADER="{HSTS_HEADER}"' in script
     assert 'add_header Strict-Transport-Security "$HSTS_HEADER" always;' in script
 
+
+
+def test_server_names_reach_the_script(tmp_path):
+    user_data = render_user_data(valid_params(server_names=("shop.example.org", "*.shop.example.org")))
+    assert rendered_parameters(user_data, ("SERVER_NAMES",)) == {"SERVER_NAMES": "shop.example.org *.shop.example.org"}
+    assert rendered_parameters(render_user_data(valid_params()), ("SERVER_NAMES",)) == {"SERVER_NAMES": ""}
+
+
+@pytest.mark.parametrize("names", [("Shop.example.org",), ("shop.example.org;",), ("localhost",),
+                                   ("shop.example.org", "a b.example.org"), ["shop.example.org"]])
+def test_a_server_name_nginx_could_misread_is_refused(names):
+    with pytest.raises(ValueError, match="server_names"):
+        render_user_data(valid_params(server_names=names))
+
+
+def test_nginx_sends_the_contracts_content_security_policy_unless_the_response_has_one():
+    from secure_web.contract import DEFAULT_CSP
+    script = bootstrap_script()
+    assert f'readonly DEFAULT_CSP="{DEFAULT_CSP}"' in script
+    assert 'map \\$upstream_http_content_security_policy \\$secure_web_csp {\n    "" "$DEFAULT_CSP";\n    default "";' in script
+    assert script.count("add_header Content-Security-Policy \\$secure_web_csp always;") == 1

@@ -369,3 +369,41 @@ def test_a_consumer_application_reaches_the_app_hosts_with_the_tiers_database_pa
     assert "APP_PORT=3000" in app_script and "APP_PACKAGES=nodejs" in app_script
     assert "DATABASE_CONFIG_PARAMETER=/secure-web/shop-app/database" in app_script
     assert "APP_SOURCE=''" in app_script  # the built-in application is not shipped when the consumer brings one
+
+
+def _rendered(stack, host_group: str, name: str) -> str:
+    template = stack.by_path("aws_launch_template", f"web/{host_group}/launch-template")
+    script = gzip.decompress(base64.b64decode(template["user_data"])).decode()
+    return re.search(rf"^{name}=(.*)$", script, re.MULTILINE).group(1)
+
+
+def test_both_host_tiers_serve_only_the_sites_name(reference_stack):
+    # The web hosts forward the client's Host header to the app tier, so the app hosts answer the same name.
+    assert _rendered(reference_stack, "web-hosts", "SERVER_NAMES") == "www.example.com"
+    assert _rendered(reference_stack, "app-hosts", "SERVER_NAMES") == "www.example.com"
+
+
+def test_names_given_with_an_existing_certificate_reach_both_tiers_and_weaken_nothing(tmp_path):
+    stack = cdktf.TerraformStack(cdktf.App(outdir=str(tmp_path)), "named")
+    resource_module("provider").AwsProvider(stack, "aws", region="eu-west-1")
+    network = Network(stack, "net")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SecureDefaultWeakened)
+        SecureWebTier(stack, "web", SecureWebTierProps(
+            network=network.ref, certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab",
+            hosted_zone_id="Z0123456789ABCDEFGHIJ", app_domain_name="app.internal.example.org",
+            server_names=("shop.example.org", "*.shop.example.org")))
+    document = json.loads(cdktf.Testing.synth(stack))
+    scripts = [gzip.decompress(base64.b64decode(template["user_data"])).decode()
+               for template in document["resource"]["aws_launch_template"].values()]
+    assert len(scripts) == 2 and all("SERVER_NAMES='shop.example.org *.shop.example.org'" in s for s in scripts)
+
+
+@pytest.mark.parametrize("name", ["Shop.example.org", "localhost", "shop.example.org:443", "*.*.example.org", ""])
+def test_a_server_name_that_is_not_a_lower_case_dns_name_is_refused_naming_the_field(tmp_path, name):
+    stack = cdktf.TerraformStack(cdktf.App(outdir=str(tmp_path)), "bad")
+    network = Network(stack, "net")
+    with pytest.raises(ValueError, match=r"server_names\[1\]"):
+        SecureWebTier(stack, "web", SecureWebTierProps(network=network.ref, domain_name="shop.example.org",
+                                                       hosted_zone_id="Z0123456789ABCDEFGHIJ",
+                                                       server_names=("shop.example.org", name)))

@@ -22,6 +22,7 @@ CERTIFICATE_ARN = "arn:aws:acm:eu-west-1:123456789012:certificate/0123abcd-0123-
 OPT_OUTS = [
     (NetworkProps, "flow_log_retention_days", "weak/network"),
     (NetworkProps, "nat_gateway_per_az", "weak/network"),
+    (NetworkProps, "vpc_endpoints", "weak/network"),
     (SecureWebTierProps, "drop_invalid_header_fields", "weak/web"),
     (SecureWebTierProps, "desync_mitigation_mode", "weak/web"),
     (SecureWebTierProps, "enable_deletion_protection", "weak/web"),
@@ -34,6 +35,7 @@ OPT_OUTS = [
     (MonitoredHostProps, "ssh_allowed_cidrs", "weak/ops"),
     (MonitoredHostProps, "log_retention_days", "weak/ops"),
     (MonitoredHostProps, "alarm_topic_arn", "weak/ops"),
+    (MonitoredHostProps, "server_names", "weak/ops"),
     (ReplicatedMySQLProps, "deletion_protection", "weak/db"),
     (ReplicatedMySQLProps, "monitoring_interval_seconds", "weak/db"),
     (ReplicatedMySQLProps, "log_retention_days", "weak/db"),
@@ -48,7 +50,8 @@ def weakened(tmp_path_factory):
     resource_module("provider").AwsProvider(stack, "aws", region="eu-west-1")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        network = Network(stack, "network", NetworkProps(flow_log_retention_days=30, nat_gateway_per_az=False))
+        network = Network(stack, "network", NetworkProps(flow_log_retention_days=30, nat_gateway_per_az=False,
+                                                             vpc_endpoints=False))
         SecureWebTier(stack, "web", SecureWebTierProps(
             network=network.ref, certificate_arn=CERTIFICATE_ARN, hosted_zone_id="Z00000000000EXAMPLE",
             app_domain_name="app.internal.example.com", drop_invalid_header_fields=False,

@@ -54,6 +54,8 @@ CLOUD_INIT_TIMEOUT_SECONDS = 600
 SHUTDOWN_TIMEOUT_SECONDS = 60
 SSH_USER = "admin"
 
+SITE_NAME = "www.vm.test"
+"""The site's name on the test VMs: what clients send as Host, and what nginx serves."""
 VM_HOST_PROPS: dict[str, object] = {
     "name": "vm-web",
     "role": "web",
@@ -63,6 +65,7 @@ VM_HOST_PROPS: dict[str, object] = {
     "allowed_https_cidrs": ("10.0.0.0/16",),
     "ssh_allowed_cidrs": (QEMU_NETWORK,),
     "cloudwatch_agent_install": False,
+    "server_names": (SITE_NAME,),
 }
 """The MonitoredHostProps fields (on top of VPC and subnets) the VM suite and benchmarks boot with."""
 

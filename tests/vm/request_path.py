@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import QEMU_NETWORK, VM_HOST_PROPS, VirtualMachine
+from harness import QEMU_NETWORK, SITE_NAME, VM_HOST_PROPS, VirtualMachine
 from mysql_server import MySqlServer
 from tls_material import CertificateAuthority, Leaf, issue, make_ca
 
@@ -79,7 +79,7 @@ def app_host_props(pki: Pki) -> dict[str, object]:
     from secure_web import Application
 
     return {"name": APP_VM, "role": "app", "https_port": APP_PORT, "allowed_https_cidrs": ("10.0.0.0/16",),
-            "ssh_allowed_cidrs": (QEMU_NETWORK,), "cloudwatch_agent_install": False,
+            "ssh_allowed_cidrs": (QEMU_NETWORK,), "cloudwatch_agent_install": False, "server_names": (SITE_NAME,),
             "application": Application(database_ca_pem=pki.ca.cert_pem,
                                        database_config_parameter="/secure-web/vm-app/database")}
 

@@ -30,7 +30,7 @@ import time
 
 import pytest
 
-from harness import QEMU_NETWORK, VirtualMachine
+from harness import QEMU_NETWORK, SITE_NAME, VirtualMachine
 from host_suite import AGENT_SKIPS, PROXY_CHECK_SKIPS, run_host_suite
 from request_path import (APP_ADDRESS, APP_NAME, APP_PORT, DATABASE_ADDRESSES, RequestPath, write_database_settings)
 
@@ -39,8 +39,9 @@ pytestmark = pytest.mark.vm
 REQUEST_TIMEOUT_SECONDS = 60
 
 
-def get(vm: VirtualMachine, path: str) -> tuple[int, dict[str, str], str]:
-    """GET ``path`` from the web VM's HTTPS port (forwarded to 127.0.0.1) as a client on the internet would.
+def exchange(vm: VirtualMachine, path: str, host_name: str = SITE_NAME) -> tuple[int, list[tuple[str, str]], str]:
+    """GET ``path`` from the web VM's HTTPS port (forwarded to 127.0.0.1) as a client on the internet would:
+    status, every header line (lower-case names, repeats kept), body.
 
     The client does not verify the web host's certificate: it is self-signed on the host, as
     behind the public ALB (which does not verify it either); the hops under test are the next ones.
@@ -48,11 +49,17 @@ def get(vm: VirtualMachine, path: str) -> tuple[int, dict[str, str], str]:
     connection = http.client.HTTPSConnection("127.0.0.1", vm.https_port, timeout=REQUEST_TIMEOUT_SECONDS,
                                              context=ssl._create_unverified_context())
     try:
-        connection.request("GET", path, headers={"Host": "www.vm.test"})
+        connection.request("GET", path, headers={"Host": host_name})
         response = connection.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode()
+        return response.status, [(k.lower(), v) for k, v in response.getheaders()], response.read().decode()
     finally:
         connection.close()
+
+
+def get(vm: VirtualMachine, path: str) -> tuple[int, dict[str, str], str]:
+    """Like ``exchange`` for the site's name, with the headers as a dict."""
+    status, headers, body = exchange(vm, path)
+    return status, dict(headers), body
 
 
 def wait_for(vm: VirtualMachine, path: str, status: int, deadline_seconds: float = 90) -> tuple[int, dict, str]:
@@ -94,6 +101,20 @@ def test_a_request_to_the_web_host_reaches_the_application_on_the_app_host(reque
     assert (status, body) == (200, f"secure_web app {app_host}\n")
     assert headers["x-secure-web-app"] == app_host != request_path.web.ssh("hostname").stdout.strip()
     assert app_requests(request_path) == before + 1
+
+
+def test_a_proxied_page_carries_exactly_one_content_security_policy(request_path):
+    # The app host's nginx adds the strict default (the built-in application sets none); the web host sees the
+    # upstream's policy and adds none of its own. A web host adding its own regardless would send two.
+    status, headers, _ = exchange(request_path.web, "/")
+    policies = [value for name, value in headers if name == "content-security-policy"]
+    assert status == 200 and len(policies) == 1 and "default-src 'none'" in policies[0], headers
+
+
+def test_a_request_for_another_name_is_misdirected_and_never_reaches_the_app_tier(request_path):
+    before = app_requests(request_path)
+    assert exchange(request_path.web, "/", "elb-name.eu-west-1.elb.amazonaws.com")[0] == 421
+    assert app_requests(request_path) == before
 
 
 def test_the_web_host_keeps_its_own_health_endpoint(request_path):

@@ -29,7 +29,8 @@ pytestmark = pytest.mark.vm
 
 # Applied after the good run: a firewall that accepts by default, unconditionally, a port range and a port from
 # anywhere, and lets every user reach the metadata service; ICMP redirects accepted; legacy TLS, stub_status on
-# every address, the app tier unverified, HSTS for the host name only, a minute's patience for stalled headers.
+# every address, the app tier unverified, HSTS for the host name only, a minute's patience for stalled headers,
+# the site served for any Host header, no Content-Security-Policy.
 BREAK_HOST = """
 nft 'chain inet secure_web input { policy accept; }'
 nft 'chain inet secure_web forward { policy accept; }'
@@ -43,6 +44,7 @@ sed -i -e 's/ssl_protocols TLSv1.2 TLSv1.3;/ssl_protocols TLSv1 TLSv1.1 TLSv1.2 
 sed -i 's/listen 127.0.0.1:8080;/listen 0.0.0.0:8080;/' /etc/nginx/conf.d/secure-web-status.conf
 sed -i 's/proxy_ssl_verify on;/proxy_ssl_verify off;/' /etc/nginx/conf.d/secure-web.conf
 sed -i -e 's/; includeSubDomains"/"/' -e 's/client_header_timeout 10s;/client_header_timeout 60s;/' /etc/nginx/conf.d/secure-web.conf
+sed -i -e 's/        return 421;/        return 200;/' -e '/add_header Content-Security-Policy/d' /etc/nginx/conf.d/secure-web.conf
 nginx -t -q
 # A restart, not a reload: nginx cannot bind 0.0.0.0:8080 while it holds 127.0.0.1:8080.
 systemctl restart nginx
@@ -67,6 +69,9 @@ EXPECTED_BROKEN_FAILURES = {
     "test_tiers.py::test_every_proxy_location_verifies_the_app_tier",
     "test_http_hardening.py::test_hsts_lasts_a_year_or_more_and_covers_subdomains",
     "test_http_hardening.py::test_a_client_that_stalls_its_headers_is_cut_off",
+    "test_http_hardening.py::test_every_security_header_is_sent_exactly_once",
+    "test_http_hardening.py::test_the_sites_pages_carry_the_strict_content_security_policy[refused-dotfile]",
+    "test_http_hardening.py::test_an_unknown_host_name_is_misdirected",
 }
 
 # What the bootstrap manages; a second run must leave all of it byte for byte.

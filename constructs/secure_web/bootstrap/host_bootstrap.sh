@@ -16,7 +16,7 @@ set -Eeuo pipefail
 
 # @@SECURE_WEB_PARAMETERS@@
 
-for parameter in ROLE HTTPS_PORT ALLOWED_HTTPS_CIDRS SSH_ALLOWED_CIDRS CLOUDWATCH_AGENT \
+for parameter in ROLE HTTPS_PORT ALLOWED_HTTPS_CIDRS SSH_ALLOWED_CIDRS CLOUDWATCH_AGENT SERVER_NAMES \
     AGENT_CONFIG_PARAMETER AGENT_CONFIG_JSON PROMETHEUS_SCRAPE_CONFIG_PATH PROMETHEUS_SCRAPE_YAML \
     UPSTREAM_ADDRESS UPSTREAM_PORT UPSTREAM_SERVER_NAME UPSTREAM_CA_PEM PROXIED_PATHS DNS_RESOLVER \
     UPSTREAM_CONNECT_TIMEOUT UPSTREAM_READ_TIMEOUT UPSTREAM_TRIES \
@@ -32,6 +32,8 @@ readonly AGENT_CONFIG_PATH=$STATE_DIR/amazon-cloudwatch-agent.json
 readonly BOOTSTRAP_ENV=$STATE_DIR/bootstrap.env
 readonly WEB_ROOT=/var/www/secure-web
 readonly HSTS_HEADER="max-age=63072000; includeSubDomains"  # = secure_web.contract.HSTS_HEADER (a test keeps them equal)
+# Sent when the response has no Content-Security-Policy of its own (= secure_web.contract.DEFAULT_CSP).
+readonly DEFAULT_CSP="default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 readonly STUB_STATUS_LISTEN=127.0.0.1:8080
 readonly EXPORTER_LISTEN=127.0.0.1:9113
 readonly IMDS=http://169.254.169.254/latest
@@ -443,13 +445,9 @@ http {
 EOF
 }
 
-nginx_site_conf() {
+# TLS, security headers and client limits: the same in every server block.
+nginx_server_common() {
     cat <<EOF
-# Written by the secure_web bootstrap ($ROLE): HTTPS only, TLS 1.2 and 1.3.
-server {
-    listen $HTTPS_PORT ssl default_server;
-    server_name _;
-
     ssl_certificate $TLS_CERT;
     ssl_certificate_key $TLS_KEY;
     ssl_protocols TLSv1.2 TLSv1.3;
@@ -462,6 +460,7 @@ server {
     add_header Referrer-Policy strict-origin-when-cross-origin always;
     add_header X-Content-Type-Options nosniff always;
     add_header X-Frame-Options DENY always;
+    add_header Content-Security-Policy \$secure_web_csp always;
 
     # Slow or oversized requests are cut off early; the load balancer keeps its own connections alive.
     client_max_body_size 1m;
@@ -470,18 +469,56 @@ server {
     send_timeout 10s;
     keepalive_timeout 75s;
 
+    location = /healthz {
+        access_log off;
+        default_type text/plain;
+        return 200 "ok\n";
+    }
+EOF
+}
+
+# With SERVER_NAMES, the site answers only those Host headers: any other name (the load balancer's own DNS name,
+# a bare address) gets 421 Misdirected Request, except /healthz, which health checks ask for by address.
+nginx_site_conf() {
+    local site_listen="$HTTPS_PORT ssl default_server" site_names=_
+    cat <<EOF
+# Written by the secure_web bootstrap ($ROLE): HTTPS only, TLS 1.2 and 1.3.
+# A response without a Content-Security-Policy of its own (from the app) gets the strict default.
+map \$upstream_http_content_security_policy \$secure_web_csp {
+    "" "$DEFAULT_CSP";
+    default "";
+}
+
+EOF
+    if [[ -n $SERVER_NAMES ]]; then
+        site_listen="$HTTPS_PORT ssl" site_names=$SERVER_NAMES
+        cat <<EOF
+server {
+    listen $HTTPS_PORT ssl default_server;
+    server_name _;
+
+$(nginx_server_common)
+
+    location / {
+        return 421;
+    }
+}
+
+EOF
+    fi
+    cat <<EOF
+server {
+    listen $site_listen;
+    server_name $site_names;
+
+$(nginx_server_common)
+
     root $WEB_ROOT;
     index index.html;
 
     # Dotfiles (.git, .env, .htpasswd) are never served; /.well-known/ stays reachable.
     location ~ /\.(?!well-known/) {
         return 404;
-    }
-
-    location = /healthz {
-        access_log off;
-        default_type text/plain;
-        return 200 "ok\n";
     }
 
 $(nginx_site_locations)
@@ -606,7 +643,7 @@ install_aws_agents() {
     arch=$(dpkg --print-architecture)
     install_deb amazon-cloudwatch-agent "$CLOUDWATCH_AGENT_BUCKET/debian/$arch/latest/amazon-cloudwatch-agent.deb" \
         "$CLOUDWATCH_AGENT_BUCKET/assets/amazon-cloudwatch-agent.gpg" "$CLOUDWATCH_AGENT_KEY_FINGERPRINT"
-    # Unverified: the SSM Agent's current signing key could not be confirmed (see docs/security.md).
+    # Unverified: the SSM Agent's current signing key could not be confirmed offline (README, "Agent packages").
     install_deb amazon-ssm-agent \
         "https://s3.$region.amazonaws.com/amazon-ssm-$region/latest/debian_$arch/amazon-ssm-agent.deb"
     # nginx logs are www-data:adm 0640; the agent ships them as cwagent.
@@ -632,7 +669,8 @@ restart_on_failure() {
 # What this host was configured with, for audits and the host test suite.
 write_bootstrap_env() {
     local name
-    for name in ROLE HTTPS_PORT ALLOWED_HTTPS_CIDRS SSH_ALLOWED_CIDRS CLOUDWATCH_AGENT AGENT_CONFIG_PARAMETER AGENT_CONFIG_PATH \
+    for name in ROLE HTTPS_PORT ALLOWED_HTTPS_CIDRS SSH_ALLOWED_CIDRS SERVER_NAMES CLOUDWATCH_AGENT AGENT_CONFIG_PARAMETER \
+        AGENT_CONFIG_PATH \
         PROMETHEUS_SCRAPE_CONFIG_PATH TLS_KEY TLS_CERT STUB_STATUS_LISTEN EXPORTER_LISTEN UPSTREAM_ADDRESS UPSTREAM_PORT \
         UPSTREAM_SERVER_NAME UPSTREAM_CA PROXIED_PATHS APP_PORT DATABASE_CONFIG_PARAMETER DATABASE_CONFIG DATABASE_CA; do
         printf "%s='%s'\n" "$name" "${!name}"
