@@ -144,6 +144,7 @@ def _group_refs(stack) -> dict[str, str]:
         "app-alb": ref(stack, "aws_security_group", "web/app-alb-security-group", "id"),
         "app": ref(stack, "aws_security_group", "web/app-hosts/security-group", "id"),
         "db": ref(stack, "aws_security_group", "database/security-group", "id"),
+        "endpoints": ref(stack, "aws_security_group", "network/endpoints/security-group", "id"),
     }
 
 
@@ -165,6 +166,7 @@ def test_security_groups_chain_by_reference_exactly(reference_stack):
         ("app-alb", "web", 8443),
         ("app", "app-alb", 8443),
         ("db", "app", 3306),
+        ("endpoints", "10.0.0.0/19", 443), ("endpoints", "10.0.32.0/19", 443), ("endpoints", "10.0.64.0/19", 443),
     }
 
 

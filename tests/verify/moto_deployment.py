@@ -474,6 +474,17 @@ def _flow_log(account: Account, args: Arguments) -> dict[str, Any]:
     return {"id": response["FlowLogIds"][0]}
 
 
+@applies("aws_vpc_endpoint")
+def _vpc_endpoint(account: Account, args: Arguments) -> dict[str, Any]:
+    endpoint = account.client("ec2").create_vpc_endpoint(**_compact({
+        "VpcId": args["vpc_id"], "ServiceName": args["service_name"],
+        "VpcEndpointType": args.get("vpc_endpoint_type", "Gateway"), "PolicyDocument": args.get("policy"),
+        "RouteTableIds": args.get("route_table_ids"), "SubnetIds": args.get("subnet_ids"),
+        "SecurityGroupIds": args.get("security_group_ids"), "PrivateDnsEnabled": args.get("private_dns_enabled"),
+        "TagSpecifications": _tag_specifications("vpc-endpoint", account.tags(args))}))["VpcEndpoint"]
+    return {"id": endpoint["VpcEndpointId"]}
+
+
 # --- Security groups ------------------------------------------------------------------------------
 
 @applies("aws_security_group")
