@@ -8,10 +8,9 @@ import cdktf
 from constructs import Construct
 
 from .aws import resource_module
+from .contract import DOMAIN_PATTERN, DOMAIN_RULE
 from .validation import Checks, validate_props
 
-DOMAIN_PATTERN = r"(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
-DOMAIN_RULE = "must be a lower-case DNS name like app.example.com"
 HOSTED_ZONE_PATTERN = r"Z[A-Z0-9]{1,31}"
 HOSTED_ZONE_RULE = "must be a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ"
 KEY_ALGORITHMS = ("RSA_2048", "EC_prime256v1", "EC_secp384r1")

@@ -22,6 +22,11 @@ The ``Res`` policy offers TLS 1.2 only with AEAD ciphers and forward secrecy; th
 TLS 1.2 CBC suites (and warn when chosen). ``Ext2`` (legacy, non-forward-secret ciphers) is refused.
 """
 
+DOMAIN_PATTERN = r"(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+"""A lower-case DNS name with a dot and a letters-only top-level label, optionally '*.'-prefixed: what a
+certificate covers, and so what nginx may serve the site for."""
+DOMAIN_RULE = "must be a lower-case DNS name like app.example.com"
+
 HSTS_HEADER = "max-age=63072000; includeSubDomains"
 """Strict-Transport-Security of every HTTPS response: set by both load balancers' listeners (so responses the
 load balancer or WAF makes itself carry it too) and by nginx on the hosts. Two years, subdomains included."""

@@ -22,8 +22,8 @@ from .tree import path_of
 
 HTTPS_PORT = 443
 
-AGENT_DOWNLOAD_BUCKETS = ("amazoncloudwatch-agent", "amazoncloudwatch-agent-{region}", "amazon-ssm-{region}", "amazon-ssm-packages-{region}",
-                          "aws-ssm-{region}", "aws-ssm-document-attachments-{region}", "{region}-birdwatcher-prod",
+AGENT_DOWNLOAD_BUCKETS = ("amazoncloudwatch-agent", "amazoncloudwatch-agent-{region}", "amazon-ssm-{region}",
+                          "amazon-ssm-packages-{region}", "aws-ssm-{region}", "aws-ssm-document-attachments-{region}", "{region}-birdwatcher-prod",
                           "aws-ssm-distributor-file-{region}", "patch-baseline-snapshot-{region}")
 """AWS-owned buckets the CloudWatch and SSM agents read from (AWS's documented list for the SSM Agent through a
 gateway endpoint, and the CloudWatch agent's download buckets: the bootstrap's, in us-east-1, and the regional one)."""
@@ -69,12 +69,10 @@ class PrivateEndpoints(Construct):
             )
         self.security_group_id: str = group.id
         endpoint = resource_module("vpc_endpoint").VpcEndpoint
-        self.service_names: list[str] = []
         for service in INTERFACE_ENDPOINT_SERVICES:
-            name = f"com.amazonaws.{context.region}.{service}"
-            self.service_names.append(name)
             policy = {"policy": own_account_policy(context.account_id)} if service in ENDPOINT_POLICY_SERVICES else {}
-            endpoint(self, service, vpc_id=vpc_id, service_name=name, vpc_endpoint_type="Interface",
+            endpoint(self, service, vpc_id=vpc_id, service_name=f"com.amazonaws.{context.region}.{service}",
+                     vpc_endpoint_type="Interface",
                      private_dns_enabled=True, subnet_ids=list(subnet_ids), security_group_ids=[group.id],
                      tags={**tags, "Name": f"{path_of(self)}/{service}"}, **policy)
         endpoint(self, "s3", vpc_id=vpc_id, service_name=f"com.amazonaws.{context.region}.s3",

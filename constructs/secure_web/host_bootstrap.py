@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Mapping
 
+from .contract import DOMAIN_PATTERN, DOMAIN_RULE
+
 PARAMETERS_MARKER = "# @@SECURE_WEB_PARAMETERS@@"
 USER_DATA_LIMIT_BYTES = 16384
 """EC2 rejects user data larger than 16 KiB (before base64 encoding)."""
@@ -27,8 +29,6 @@ ROLE_PATTERN = r"[a-z][a-z0-9-]{0,31}"
 PARAMETER_NAME_PATTERN = r"AmazonCloudWatch-[A-Za-z0-9_.\-/]{1,1000}"
 CONFIG_PATH_PATTERN = r"/[A-Za-z0-9_.\-/]{1,255}"
 AMAZON_DNS = "169.254.169.253"
-SERVER_NAME_PATTERN = r"(\*\.)?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
-SERVER_NAME_RULE = "must be a lower-case DNS name with a dot, like www.example.com, optionally starting '*.'"
 """The VPC's Amazon-provided DNS resolver, reachable from every subnet."""
 DEFAULT_APPLICATION_PORT = 8000
 
@@ -237,8 +237,8 @@ def _problems(params: HostBootstrapParams) -> list[str]:
         fail("server_names", "must be a tuple of host names", names)
     else:
         for index, name in enumerate(names):
-            if not isinstance(name, str) or not re.fullmatch(SERVER_NAME_PATTERN, name):
-                fail(f"server_names[{index}]", SERVER_NAME_RULE, name)
+            if not isinstance(name, str) or not re.fullmatch(DOMAIN_PATTERN, name):
+                fail(f"server_names[{index}]", DOMAIN_RULE, name)
     if not isinstance(params.cloudwatch_agent, bool):
         fail("cloudwatch_agent", "must be True or False", params.cloudwatch_agent)
     if not isinstance(params.agent_config_parameter, str) or not re.fullmatch(

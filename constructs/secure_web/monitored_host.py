@@ -14,9 +14,9 @@ from constructs import Construct
 from .agent_config import HOST_METRICS_NAMESPACE, AgentLogGroups, agent_config_json, prometheus_scrape_yaml
 from .aws import blocks, resource_module
 from .connections import Connections
-from .contract import HOST_AGENT_POLICY
-from .host_bootstrap import (RESERVED_PORTS, SERVER_NAME_PATTERN, SERVER_NAME_RULE, Application, HostBootstrapParams,
-                             Upstream, compressed_user_data, render_user_data)
+from .contract import DOMAIN_PATTERN, DOMAIN_RULE, HOST_AGENT_POLICY
+from .host_bootstrap import (RESERVED_PORTS, Application, HostBootstrapParams, Upstream, compressed_user_data,
+                             render_user_data)
 from .kms import AccountContext, encryption_key
 from .network import CLOUDWATCH_RETENTION_DAYS, SECURE_LOG_RETENTION_DAYS
 from .tree import path_of
@@ -331,7 +331,7 @@ def check_props(props: MonitoredHostProps, checks: Checks) -> None:
     names = checks.sequence("server_names", props.server_names, "host names", ("www.example.com",))
     for index, name in enumerate(names or ()):
         if checks.known(f"server_names[{index}]", name, "it is written into nginx's configuration at boot"):
-            checks.matches(f"server_names[{index}]", name, SERVER_NAME_PATTERN, SERVER_NAME_RULE)
+            checks.matches(f"server_names[{index}]", name, DOMAIN_PATTERN, DOMAIN_RULE)
     checks.tags("tags", props.tags)
     checks.one_of("role", props.role, HOST_ROLES)
     checks.between("instance_count", props.instance_count, 1, 100)

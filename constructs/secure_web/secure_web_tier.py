@@ -21,7 +21,7 @@ from .certificate import (CERTIFICATE_ARN_PATTERN, DOMAIN_PATTERN, DOMAIN_RULE, 
                           HOSTED_ZONE_RULE, CertificateProps, DnsValidatedCertificate)
 from .connections import Connections
 from .contract import ALLOWED_SSL_POLICIES, DEFAULT_APP_PORT, LISTENER_RESPONSE_HEADERS, MYSQL_PORT, WORLD
-from .host_bootstrap import RESERVED_PORTS, SERVER_NAME_PATTERN, SERVER_NAME_RULE, Application, Upstream
+from .host_bootstrap import RESERVED_PORTS, Application, Upstream
 from .kms import AccountContext, encryption_key
 from .log_bucket import ACCESS_LOG_PREFIX, CONNECTION_LOG_PREFIX, AccessLogBucket
 from .monitored_host import (DEFAULT_AMI_ARCHITECTURE, DEFAULT_AMI_ARCHITECTURE_RULE, HEALTH_PATH,
@@ -229,9 +229,8 @@ def check_props(props: SecureWebTierProps, checks: Checks) -> None:
             checks.require(props.app_domain_name != props.domain_name and not props.app_domain_name.startswith("*"),
                            "app_domain_name", "must be its own name, not the site's domain or a wildcard",
                            props.app_domain_name)
-    names = checks.sequence("server_names", props.server_names, "host names", ("www.example.com",))
-    for index, name in enumerate(names or ()):
-        checks.matches(f"server_names[{index}]", name, SERVER_NAME_PATTERN, SERVER_NAME_RULE)
+    checks.ids("server_names", checks.sequence("server_names", props.server_names, "host names", ("www.example.com",)),
+               DOMAIN_PATTERN, DOMAIN_RULE)
     if props.app_certificate_arn is not None:
         checks.matches("app_certificate_arn", props.app_certificate_arn, CERTIFICATE_ARN_PATTERN,
                        "must be an ACM certificate ARN")

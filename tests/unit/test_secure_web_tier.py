@@ -340,10 +340,15 @@ def test_app_hosts_alarm_on_the_internal_load_balancer_like_the_web_tier(referen
     assert [w["properties"]["title"].startswith("App tier: ") for w in widgets["widgets"]] == [False] * 3 + [True] * 3
 
 
-def _firewall_ranges(stack, host_group: str) -> str:
+def _rendered(stack, host_group: str, name: str) -> str:
+    """The value the host group's user data assigns to the bootstrap parameter ``name``, as rendered."""
     template = stack.by_path("aws_launch_template", f"web/{host_group}/launch-template")
     script = gzip.decompress(base64.b64decode(template["user_data"])).decode()
-    return re.search(r"^ALLOWED_HTTPS_CIDRS=(.*)$", script, re.MULTILINE).group(1)
+    return re.search(rf"^{name}=(.*)$", script, re.MULTILINE).group(1)
+
+
+def _firewall_ranges(stack, host_group: str) -> str:
+    return _rendered(stack, host_group, "ALLOWED_HTTPS_CIDRS")
 
 
 def test_host_firewalls_admit_only_the_subnets_their_load_balancer_sits_in(reference_stack):
@@ -371,12 +376,6 @@ def test_a_consumer_application_reaches_the_app_hosts_with_the_tiers_database_pa
     assert "APP_PORT=3000" in app_script and "APP_PACKAGES=nodejs" in app_script
     assert "DATABASE_CONFIG_PARAMETER=/secure-web/shop-app/database" in app_script
     assert "APP_SOURCE=''" in app_script  # the built-in application is not shipped when the consumer brings one
-
-
-def _rendered(stack, host_group: str, name: str) -> str:
-    template = stack.by_path("aws_launch_template", f"web/{host_group}/launch-template")
-    script = gzip.decompress(base64.b64decode(template["user_data"])).decode()
-    return re.search(rf"^{name}=(.*)$", script, re.MULTILINE).group(1)
 
 
 def test_both_host_tiers_serve_only_the_sites_name(reference_stack):
@@ -409,3 +408,12 @@ def test_a_server_name_that_is_not_a_lower_case_dns_name_is_refused_naming_the_f
         SecureWebTier(stack, "web", SecureWebTierProps(network=network.ref, domain_name="shop.example.org",
                                                        hosted_zone_id="Z0123456789ABCDEFGHIJ",
                                                        server_names=("shop.example.org", name)))
+
+
+def test_a_server_name_given_twice_is_refused(tmp_path):
+    stack = cdktf.TerraformStack(cdktf.App(outdir=str(tmp_path)), "twice")
+    network = Network(stack, "net")
+    with pytest.raises(ValueError, match=r"'server_names' must not repeat an entry"):
+        SecureWebTier(stack, "web", SecureWebTierProps(network=network.ref, domain_name="shop.example.org",
+                                                       hosted_zone_id="Z0123456789ABCDEFGHIJ",
+                                                       server_names=("shop.example.org", "shop.example.org")))

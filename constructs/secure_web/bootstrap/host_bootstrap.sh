@@ -602,15 +602,12 @@ dearmor() {
 # with the key in KEY whose primary key has FINGERPRINT (40 hex digits). gpgv (in every Debian: apt needs it) checks
 # the signature; its status lines say by whose key.
 verify_signature() {
-    local file=$1 signature=$2 key=$3 fingerprint=$4 keyring status
+    local file=$1 signature=$2 key=$3 fingerprint=$4 keyring status verified=0
     keyring=$(mktemp --suffix=.gpg)
     dearmor "$key" > "$keyring"
-    status=$(gpgv --status-fd 1 --keyring "$keyring" "$signature" "$file" 2>/dev/null) || {
-        rm -f "$keyring"
-        log "BAD signature on $file" >&2
-        return 1
-    }
+    status=$(gpgv --status-fd 1 --keyring "$keyring" "$signature" "$file" 2>/dev/null) || verified=$?
     rm -f "$keyring"
+    ((verified == 0)) || { log "BAD signature on $file" >&2; return 1; }
     grep -q '^\[GNUPG:\] GOODSIG ' <<< "$status" \
         && grep -Eq "^\\[GNUPG:\\] VALIDSIG [0-9A-F]{40} .* ${fingerprint}\$" <<< "$status" && return 0
     log "signature on $file is not by key $fingerprint" >&2
